@@ -1,0 +1,50 @@
+# The README's commands. Everything installs into .venv from the lock files.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run setup test lint bench install install-dev messages clean
+
+$(VENV)/.runtime: requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet --require-hashes -r requirements.lock
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.lock
+	$(PIP) install --quiet --require-hashes -r requirements.lock -r requirements-dev.lock
+	touch $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+setup: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py load_catalogs
+	$(PY) manage.py seed_demo
+
+# The web server and the background worker together; Ctrl-C stops both.
+run: setup
+	@echo "Open http://$(HOST):$(PORT)/"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(PY) manage.py db_worker --queue-name '*' --no-reload & \
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install-dev
+	$(VENV)/bin/pytest
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+
+bench: install-dev
+	$(PY) -m bench $(BENCH_ARGS)
+
+# After changing translatable strings: update locale/*/django.po, translate, then compile.
+messages: install-dev
+	$(PY) manage.py makemessages -l vi -l en --ignore '.venv/*' --ignore 'var/*'
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CatalogsConfig(AppConfig):
+    """National category lists (danh mục)."""
+
+    name = "catalogs"

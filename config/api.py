@@ -1,0 +1,31 @@
+"""The JSON API, /api/v1/; its OpenAPI document is /api/v1/openapi.json."""
+
+from django.core.exceptions import PermissionDenied
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from catalogs.api import router as catalogs_router
+from orgs.api import router as orgs_router
+from orgs.services import ReorgError
+
+api = NinjaAPI(
+    title="CSDL CBCCVC API",
+    version="1",
+    description="Personnel database of the province: organization tree, catalogs, reorganizations.",
+    auth=django_auth,
+    urls_namespace="api-v1",
+)
+
+
+@api.exception_handler(ReorgError)
+def reorg_error(request, exc: ReorgError):
+    return api.create_response(request, {"detail": str(exc), **exc.as_dict()}, status=400)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request, exc):
+    return api.create_response(request, {"detail": str(exc) or "Permission denied"}, status=403)
+
+
+api.add_router("/catalogs", catalogs_router)
+api.add_router("/", orgs_router)

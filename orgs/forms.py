@@ -1,0 +1,137 @@
+import datetime
+import json
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from catalogs.services import entries as catalog_entries
+
+from .models import ReorgStep
+
+
+def _choices(catalog_code: str):
+    return [("", "—")] + [(e.code, e.name) for e in catalog_entries(catalog_code, as_of=timezone.localdate())]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class AsOfForm(forms.Form):
+    as_of = forms.DateField(label=_("As of"), required=False, widget=DateInput())
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+
+    def day(self) -> datetime.date:
+        if self.is_valid() and self.cleaned_data.get("as_of"):
+            return self.cleaned_data["as_of"]
+        return timezone.localdate()
+
+
+class DecisionFields(forms.Form):
+    effective_date = forms.DateField(label=_("Effective date"), widget=DateInput(), initial=timezone.localdate)
+    decision_number = forms.CharField(label=_("Decision number"), max_length=100, required=False)
+
+
+class UnitForm(DecisionFields):
+    """Create a unit or change its information."""
+
+    name = forms.CharField(label=_("Name"), max_length=300)
+    short_name = forms.CharField(label=_("Short name"), max_length=120, required=False)
+    code = forms.CharField(label=_("Identifier code"), max_length=13, required=False,
+                           help_text=_("Decision 20/2020/QĐ-TTg, e.g. 000.00.07.H19"))
+    kind = forms.ChoiceField(label=_("Unit kind"))
+    level = forms.ChoiceField(label=_("Unit level"))
+    parent = forms.CharField(label=_("Parent unit (code)"), required=False, max_length=13)
+    address = forms.CharField(label=_("Address"), max_length=300, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = _choices("unit_kind")
+        self.fields["level"].choices = _choices("unit_level")
+
+
+class MoveForm(DecisionFields):
+    parent = forms.CharField(label=_("New parent unit (code)"), max_length=13)
+
+
+class DissolveForm(DecisionFields):
+    children_to = forms.CharField(label=_("Move its sub-units to (code)"), max_length=13, required=False)
+
+
+class PlanForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=300)
+    effective_date = forms.DateField(label=_("Effective date"), widget=DateInput())
+    decision_number = forms.CharField(label=_("Decision number"), max_length=100, required=False)
+    decision_date = forms.DateField(label=_("Decision date"), required=False, widget=DateInput())
+
+
+class StepForm(forms.Form):
+    """One step of a plan; the fields used depend on the operation (the page shows only those)."""
+
+    operation = forms.ChoiceField(label=_("Operation"), choices=ReorgStep.Operation.choices)
+    unit = forms.CharField(label=_("Unit (code)"), required=False, max_length=13)
+    target = forms.CharField(label=_("Into unit (code)"), required=False, max_length=13)
+    sources = forms.CharField(label=_("Units (codes, comma separated)"), required=False, max_length=2000)
+    parent = forms.CharField(label=_("Parent unit (code)"), required=False, max_length=13)
+    name = forms.CharField(label=_("Name of the new unit"), required=False, max_length=300)
+    short_name = forms.CharField(label=_("Short name"), required=False, max_length=120)
+    code = forms.CharField(label=_("Identifier code"), required=False, max_length=13)
+    kind = forms.ChoiceField(label=_("Unit kind"), required=False)
+    level = forms.ChoiceField(label=_("Unit level"), required=False)
+    keep_source = forms.BooleanField(label=_("The unit continues (tách)"), required=False)
+    children_to = forms.CharField(label=_("Move its sub-units to (code)"), required=False, max_length=13)
+
+    # Which inputs each operation uses, for the page and for building params.
+    FIELDS = {
+        "create": ["name", "short_name", "code", "kind", "level", "parent"],
+        "update": ["unit", "name", "short_name", "code", "kind", "level"],
+        "move": ["unit", "parent"],
+        "merge": ["unit", "target"],
+        "consolidate": ["sources", "name", "short_name", "code", "kind", "level", "parent"],
+        "split": ["unit", "name", "short_name", "code", "kind", "level", "keep_source"],
+        "dissolve": ["unit", "children_to"],
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = _choices("unit_kind")
+        self.fields["level"].choices = _choices("unit_level")
+
+    def params(self) -> dict:
+        data, op = self.cleaned_data, self.cleaned_data["operation"]
+        unit_fields = {k: data[k] for k in ("name", "short_name", "code", "kind", "level") if data.get(k)}
+        if op == "create":
+            return {**unit_fields, "parent": data["parent"] or None}
+        if op == "update":
+            return {"unit": data["unit"], **unit_fields}
+        if op == "move":
+            return {"unit": data["unit"], "parent": data["parent"]}
+        if op == "merge":
+            return {"source": data["unit"], "target": data["target"]}
+        if op == "consolidate":
+            sources = [s.strip() for s in data["sources"].split(",") if s.strip()]
+            new = {**unit_fields, **({"parent": data["parent"]} if data["parent"] else {})}
+            return {"sources": sources, "new": new}
+        if op == "split":
+            return {"source": data["unit"], "keep_source": data["keep_source"], "new_units": [unit_fields]}
+        return {"unit": data["unit"], "children_to": data["children_to"] or None}
+
+
+class StepsUploadForm(forms.Form):
+    file = forms.FileField(label=_("Steps file (JSON)"), help_text=_('A list of {"operation": ..., "params": {...}}'))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > 5 * 1024 * 1024:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        try:
+            steps = json.loads(upload.read().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise forms.ValidationError(_("The file is not valid JSON: %(error)s") % {"error": exc}) from exc
+        if not isinstance(steps, list) or not all(isinstance(s, dict) for s in steps):
+            raise forms.ValidationError(_("The file must hold a list of steps."))
+        return steps
