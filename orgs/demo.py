@@ -47,7 +47,11 @@ def seed_demo_tree(user) -> services.ReorgPlan:
     return plan
 
 
-SYLLABLES = ["An", "Bình", "Hòa", "Phú", "Long", "Tân", "Thành", "Xuân", "Lộc", "Định", "Quán", "Trảng", "Bom", "Vĩnh", "Cửu", "Nhơn", "Trạch", "Đồng", "Xoài", "Bù", "Đăng", "Phước", "Lợi", "Hưng", "Thịnh", "Mỹ", "Gia", "Kiệm", "Thuận", "Tiến", "Đức", "Hiệp", "Sơn", "Phong", "Trung", "Nam", "Bắc", "Tây", "Đông"]
+SYLLABLES = [
+    "An", "Bình", "Hòa", "Phú", "Long", "Tân", "Thành", "Xuân", "Lộc", "Định", "Quán", "Trảng", "Bom",
+    "Vĩnh", "Cửu", "Nhơn", "Trạch", "Đồng", "Xoài", "Bù", "Đăng", "Phước", "Lợi", "Hưng", "Thịnh", "Mỹ",
+    "Gia", "Kiệm", "Thuận", "Tiến", "Đức", "Hiệp", "Sơn", "Phong", "Trung", "Nam", "Bắc", "Tây", "Đông",
+]
 SECTORS = ["Tài chính", "Giáo dục và Đào tạo", "Y tế", "Xây dựng", "Nông nghiệp và Môi trường", "Công Thương",
            "Khoa học và Công nghệ", "Văn hóa, Thể thao và Du lịch", "Tư pháp", "Nội vụ", "Ngoại vụ", "Dân tộc và Tôn giáo"]
 OFFICES = ["Văn phòng", "Phòng Tổ chức cán bộ", "Phòng Kế hoạch", "Phòng Pháp chế", "Thanh tra", "Phòng Quản lý",

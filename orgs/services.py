@@ -257,9 +257,9 @@ class TreeState:
             for required in ("name", "kind", "level"):
                 if required not in values:
                     raise ReorgError(_("This field is required."), required)
-        if current is not None and values.get("parent_id") is not None:
-            if values["parent_id"] == current.unit_id or values["parent_id"] in self.descendants(current.unit_id):
-                raise ReorgError(_("A unit cannot be placed under itself or one of its own sub-units."), "parent")
+        parent_id = values.get("parent_id")
+        if current is not None and parent_id is not None and (parent_id == current.unit_id or parent_id in self.descendants(current.unit_id)):
+            raise ReorgError(_("A unit cannot be placed under itself or one of its own sub-units."), "parent")
         return values
 
     # -- writes
