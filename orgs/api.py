@@ -3,7 +3,7 @@ import datetime
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from . import services
@@ -201,7 +201,7 @@ def _change(request, operation, params, decision: Decision, title) -> dict:
 @router.post("/units", response={201: ChangeOut, 400: ErrorOut, 403: ErrorOut}, summary="Create a unit")
 def create_unit(request, payload: UnitIn):
     params = payload.dict(exclude={"effective_date", "decision_number"})
-    return 201, _change(request, "create", params, payload, f"Tạo {payload.name}")
+    return Status(201, _change(request, "create", params, payload, f"Tạo {payload.name}"))
 
 
 @router.patch("/units/{unit_id}", response={200: ChangeOut, 400: ErrorOut, 403: ErrorOut}, summary="Change a unit's information")
@@ -235,7 +235,7 @@ def create_plan(request, payload: PlanIn):
         decision_number=payload.decision_number, decision_date=payload.decision_date,
         steps=[step.dict() for step in payload.steps],
     )
-    return 201, plan
+    return Status(201, plan)
 
 
 @router.get("/reorganizations/{plan_id}", response=PlanOut, summary="A plan with its steps and result")
@@ -248,7 +248,7 @@ def add_steps(request, plan_id: int, payload: list[StepIn]):
     _require_manage(request)
     plan = get_object_or_404(ReorgPlan, pk=plan_id)
     services.add_steps(plan, [step.dict() for step in payload])
-    return 201, plan
+    return Status(201, plan)
 
 
 @router.delete("/reorganizations/{plan_id}/steps/{position}", response={200: PlanOut, 400: ErrorOut, 403: ErrorOut}, summary="Remove a step")

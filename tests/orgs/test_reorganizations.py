@@ -3,12 +3,20 @@
 import datetime
 
 import pytest
+from django.utils import translation
 
 from orgs import services
 from orgs.models import JobPosition, ReorgPlan, StaffingQuota, Unit, UnitSuccession, UnitVersion
 from tests.conftest import DAY, apply, open_version, unit_params
 
 LATER = datetime.date(2025, 9, 1)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are asserted in English here; the pages test the Vietnamese ones."""
+    with translation.override("en"):
+        yield
 
 
 def codes_on(day):
@@ -204,3 +212,10 @@ def test_subtree_is_the_scope_of_a_unit_R_3_1(small_tree):
 def test_search_ignores_diacritics(small_tree):
     assert {v.code for v in services.search_units("so tai chinh", DAY)} == {"000.00.01.H19", "000.01.01.H19"}
     assert [v.code for v in services.search_units("000.00.51.H19", DAY)] == ["000.00.51.H19"]
+
+
+def test_refusals_read_in_vietnamese_by_default(small_tree, admin_user):
+    with translation.override("vi"):
+        with pytest.raises(services.ReorgError) as err:
+            apply([{"operation": "merge", "params": {"source": "000.00.01.H19", "target": "000.00.01.H19"}}], admin_user, LATER)
+        assert str(err.value) == "Bước 1: Không thể sáp nhập một đơn vị vào chính nó."
