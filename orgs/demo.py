@@ -74,9 +74,10 @@ def synthetic_steps(units: int, seed: int) -> list[dict]:
     steps = [{"operation": "create", "params": {"name": "Ủy ban nhân dân tỉnh (tổng hợp)", "short_name": "UBND tỉnh",
                                                  "code": "000.00.00.H19", "kind": "PROVINCE_COMMITTEE", "level": "PROVINCE"}}]
     per_top = 16
-    tops = max(2, (units - 1) // per_top)
-    departments = max(1, tops // 5)
-    for t in range(1, tops + 1):
+    departments = max(1, units // per_top // 5)
+    t = 0
+    while len(steps) < units:
+        t += 1
         l2 = _group(t, 2)
         is_dept = t <= departments
         place = " ".join(rng.sample(SYLLABLES, 2))

@@ -156,8 +156,8 @@ def successions_of(unit: Unit) -> dict:
 class TreeState:
     """Open versions of every live unit, kept in step with the database while a plan applies.
 
-    Loading the tree once and updating it in memory keeps a plan of hundreds of steps to a
-    few queries per step.
+    Loading the tree once, updating it in memory and writing versions in bulk keeps a plan of
+    hundreds of steps to a few statements per step.
     """
 
     def __init__(self, day: datetime.date):
@@ -170,6 +170,10 @@ class TreeState:
         self._kinds = self._catalog("unit_kind")
         self._levels = self._catalog("unit_level")
         self._categories = self._catalog("person_category")
+        self._closed: dict[int, UnitVersion] = {}
+        self._amended: dict[int, UnitVersion] = {}
+        self._new: list[UnitVersion] = []
+        self._ended: dict[str, list[int]] = {}
 
     def _catalog(self, code: str) -> dict[str, CatalogEntry]:
         return {entry.code: entry for entry in catalog_entries(code, as_of=self.day)}
@@ -263,30 +267,31 @@ class TreeState:
         return values
 
     # -- writes
+    # Version rows are buffered and written in bulk by flush(): a plan of hundreds of steps then
+    # costs a handful of statements for the tree itself.
 
     def new_version(self, unit_id: int, step: ReorgStep, **changes) -> UnitVersion:
         """Close the open version at the plan's date and open one with the changes."""
         self.check_date(unit_id, "unit")
-        old = self.open[unit_id]
-        if old.code:
-            self.by_code.pop(old.code, None)
-        self.children.get(old.parent_id, set()).discard(unit_id)
+        old = self._unindex(unit_id)
         if old.valid_from == self.day:
             version = old  # a second change on the same day amends that day's version
+            if version.pk:
+                self._amended[version.pk] = version
         else:
             old.valid_to = self.day
-            old.save(update_fields=["valid_to"])
+            self._closed[old.pk] = old
             version = UnitVersion(
                 unit_id=unit_id,
                 valid_from=self.day,
                 **{f.attname: getattr(old, f.attname) for f in UnitVersion._meta.concrete_fields
                    if f.attname not in ("id", "unit_id", "valid_from", "valid_to")},
             )
+            self._new.append(version)
         for key, value in changes.items():
             setattr(version, key, value)
         version.step = step
         version.search_key = search_key(f"{version.name} {version.short_name}")
-        version.save()
         self._index(version)
         return version
 
@@ -296,11 +301,18 @@ class TreeState:
             self.by_code[version.code] = version.unit_id
         self.children.setdefault(version.parent_id, set()).add(version.unit_id)
 
+    def _unindex(self, unit_id: int) -> UnitVersion:
+        version = self.open.pop(unit_id)
+        if version.code:
+            self.by_code.pop(version.code, None)
+        self.children.get(version.parent_id, set()).discard(unit_id)
+        return version
+
     def create(self, values: dict, step: ReorgStep) -> UnitVersion:
         unit = Unit.objects.create(established_on=self.day)
         version = UnitVersion(unit=unit, valid_from=self.day, step=step, **values)
         version.search_key = search_key(f"{version.name} {version.short_name}")
-        version.save()
+        self._new.append(version)
         self._index(version)
         return version
 
@@ -308,17 +320,24 @@ class TreeState:
         self.check_date(unit_id, "unit")
         if self.children.get(unit_id):
             raise ReorgError(_("%(unit)s still has sub-units.") % {"unit": self.name(unit_id)}, "children")
-        version = self.open.pop(unit_id)
-        if version.valid_from == self.day:
-            raise ReorgError(_("%(unit)s was changed on the same date; it cannot also end that day.") % {"unit": version.name}, "unit")
+        if self.open[unit_id].valid_from == self.day:
+            raise ReorgError(_("%(unit)s was changed on the same date; it cannot also end that day.") % {"unit": self.name(unit_id)}, "unit")
+        version = self._unindex(unit_id)
         version.valid_to = self.day
-        version.save(update_fields=["valid_to"])
-        if version.code:
-            self.by_code.pop(version.code, None)
-        self.children.get(version.parent_id, set()).discard(unit_id)
-        Unit.objects.filter(pk=unit_id).update(ended_on=self.day, end_reason=reason)
+        self._closed[version.pk] = version
+        self._ended.setdefault(reason, []).append(unit_id)
         for other in [v for v in self.open.values() if v.managing_body_id == unit_id]:
             self.new_version(other.unit_id, step, managing_body_id=None)
+
+    def flush(self) -> None:
+        """Write the buffered versions: closes first, so a code freed by one unit can pass to another."""
+        UnitVersion.objects.bulk_update(list(self._closed.values()), ["valid_to"], batch_size=500)
+        amended = [v for v in self._amended.values() if v.valid_to is None]
+        UnitVersion.objects.bulk_update(amended, [f.attname for f in UnitVersion._meta.concrete_fields if f.attname != "id"],
+                                        batch_size=500)
+        UnitVersion.objects.bulk_create(self._new, batch_size=500)
+        for reason, unit_ids in self._ended.items():
+            Unit.objects.filter(pk__in=unit_ids).update(ended_on=self.day, end_reason=reason)
 
     def move_children(self, source_id: int, target_id: int, step: ReorgStep, only: set[int] | None = None) -> int:
         moved = [c for c in sorted(self.children.get(source_id, ())) if only is None or c in only]
@@ -327,33 +346,38 @@ class TreeState:
         return len(moved)
 
     def move_positions(self, source_id: int, target_id: int, codes: set[str] | None = None) -> int:
+        """Close the source's open positions and open them at the target (adding posts where the same position exists)."""
+        moving = [p for p in JobPosition.objects.filter(unit_id=source_id, valid_to__isnull=True) if codes is None or p.code in codes]
+        if not moving:
+            return 0
         target_open = {p.code: p for p in JobPosition.objects.filter(unit_id=target_id, valid_to__isnull=True)}
-        moved = 0
-        for position in JobPosition.objects.filter(unit_id=source_id, valid_to__isnull=True):
-            if codes is not None and position.code not in codes:
-                continue
+        created, grown = [], {}
+        for position in moving:
             position.valid_to = self.day
-            position.save(update_fields=["valid_to"])
             same = target_open.get(position.code)
             if same is not None and same.name == position.name:
                 same.count += position.count
-                same.save(update_fields=["count"])
+                grown[same.pk or id(same)] = same
             else:
                 code = position.code if same is None else f"{position.code}-{source_id}"
-                target_open[code] = JobPosition.objects.create(
-                    unit_id=target_id, code=code, name=position.name, category_id=position.category_id,
-                    count=position.count, valid_from=self.day,
-                )
-            moved += 1
-        return moved
+                target_open[code] = JobPosition(unit_id=target_id, code=code, name=position.name, category_id=position.category_id,
+                                                count=position.count, valid_from=self.day)
+                created.append(target_open[code])
+        JobPosition.objects.bulk_update(moving, ["valid_to"])
+        JobPosition.objects.bulk_update([p for p in grown.values() if p.pk], ["count"])
+        JobPosition.objects.bulk_create(created)
+        return len(moving)
 
     def add_quotas(self, target_id: int, amounts: dict[tuple[int, int], int]) -> int:
-        for (year, category_id), amount in amounts.items():
-            quota, _created = StaffingQuota.objects.get_or_create(
-                unit_id=target_id, year=year, category_id=category_id, defaults={"amount": 0}
-            )
-            quota.amount += amount
-            quota.save(update_fields=["amount"])
+        if not amounts:
+            return 0
+        existing = {(q.year, q.category_id): q for q in StaffingQuota.objects.filter(unit_id=target_id)}
+        for key, amount in amounts.items():
+            if key in existing:
+                existing[key].amount += amount
+        StaffingQuota.objects.bulk_update([existing[k] for k in amounts if k in existing], ["amount"])
+        StaffingQuota.objects.bulk_create([StaffingQuota(unit_id=target_id, year=year, category_id=category, amount=amount)
+                                           for (year, category), amount in amounts.items() if (year, category) not in existing])
         return len(amounts)
 
     def quotas_from(self, unit_id: int) -> dict[tuple[int, int], int]:
@@ -568,6 +592,7 @@ def _run_steps(plan: ReorgPlan) -> list[StepOutcome]:
         except ReorgError as exc:
             exc.position = step.position
             raise
+    state.flush()
     return outcomes
 
 

@@ -1,0 +1,159 @@
+"""`make bench`: builds (or reuses) the synthetic province and prints each figure against its target.
+
+Runs on PostgreSQL (BENCH_DATABASE_URL, default the local server's cbccvc_bench database) and
+falls back to a SQLite file when no server answers. Results go to bench/results.md.
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/cbccvc_bench"
+
+
+def pick_database(url: str | None) -> str:
+    url = url or DEFAULT_PG
+    if url.startswith("postgres"):
+        import psycopg
+
+        admin = url.rsplit("/", 1)[0] + "/postgres"
+        name = url.rsplit("/", 1)[1]
+        try:
+            with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+                if not conn.execute("select 1 from pg_database where datname = %s", [name]).fetchone():
+                    conn.execute(f'create database "{name}"')
+        except psycopg.OperationalError:
+            print("No PostgreSQL server answers; measuring on SQLite.", file=sys.stderr)
+            return f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}"
+    return url
+
+
+def timed(fn, repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def reorg_steps(count: int) -> list[dict]:
+    """A 2025-style reform on the synthetic province: merges, consolidations, renames, moves and dissolutions."""
+    from orgs.models import UnitVersion
+
+    codes = set(UnitVersion.objects.filter(valid_to__isnull=True).values_list("code", flat=True))
+    tops = sorted(c for c in codes if c.startswith("000.00.") and c != "000.00.00.H19"
+                  and {f"000.05.{c[7:9]}.H19", f"002.03.{c[7:9]}.H19"} <= codes)
+    steps = []
+    for top in tops:
+        l2 = top[7:9]
+        mid = [f"000.{n:02d}.{l2}.H19" for n in range(1, 6)]
+        steps += [
+            {"operation": "merge", "params": {"source": mid[4], "target": mid[3]}},
+            {"operation": "update", "params": {"unit": mid[2], "name": f"Phòng mới {l2}"}},
+            {"operation": "dissolve", "params": {"unit": f"001.03.{l2}.H19"}},
+            {"operation": "move", "params": {"unit": f"002.03.{l2}.H19", "parent": mid[3]}},
+            {"operation": "consolidate", "params": {"sources": [mid[0], mid[1]], "new": {
+                "name": f"Văn phòng hợp nhất {l2}", "code": f"000.09.{l2}.H19", "kind": "DEPT_OFFICE", "level": "PROVINCE"}}},
+        ]
+    for a, b in zip(tops[1::2], tops[2::2], strict=False):
+        steps.append({"operation": "merge", "params": {"source": b, "target": a}})
+    if len(steps) < count:
+        raise SystemExit(f"The synthetic province is too small for a {count}-step plan ({len(steps)} steps possible).")
+    return steps[:count]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="make bench")
+    parser.add_argument("--units", type=int, default=1500)
+    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    os.environ["DATABASE_URL"] = pick_database(os.environ.get("BENCH_DATABASE_URL"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["TASKS_BACKEND"] = "django_tasks.backends.dummy.DummyBackend"
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.test import Client
+
+    from orgs import services
+    from orgs.demo import seed_synthetic_tree
+    from orgs.models import Unit
+
+    call_command("migrate", verbosity=0)
+    call_command("load_catalogs", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    rows = []
+    if not Unit.objects.exists():
+        start = time.perf_counter()
+        seed_synthetic_tree(args.units, 2025, None)
+        rows.append(("build the synthetic tree (one plan)", f"{args.units} units", (time.perf_counter() - start) * 1000, None, None))
+    units = Unit.objects.count()
+
+    steps = reorg_steps(args.steps)
+    applied = []
+
+    def apply_once():
+        with transaction.atomic():
+            plan = services.create_plan(title="bench", effective_date=datetime.date.today(), user=None, steps=steps)
+            start = time.perf_counter()
+            services.apply_plan(plan, None)
+            applied.append((time.perf_counter() - start) * 1000)
+            transaction.set_rollback(True)
+
+    for _ in range(args.repeat):
+        apply_once()
+    rows.append((f"apply a {args.steps}-step reorganization plan (atomic)", "< 5000 ms", statistics.median(applied), p95(applied),
+                 p95(applied) < 5000))
+
+    User = get_user_model()
+    user, _ = User.objects.get_or_create(username="bench")
+    user.user_permissions.add(Permission.objects.get(codename="manage_org"))
+    client = Client()
+    client.force_login(user)
+    client.get("/orgs/")
+    tree_ms = timed(lambda: client.get("/orgs/"), 20)
+    trivial_ms = timed(lambda: client.get("/api/v1/catalogs/unit_level"), 20)
+    rows.append((f"org-tree page, server time ({units} units)", "p95 < 300 ms", statistics.median(tree_ms), p95(tree_ms),
+                 p95(tree_ms) < 300))
+    rows.append(("trivial endpoint, same stack", "", statistics.median(trivial_ms), p95(trivial_ms), None))
+    rows.append(("org-tree page / trivial endpoint (median ratio)", "",
+                 statistics.median(tree_ms) / statistics.median(trivial_ms), None, None))
+
+    report(rows, connection.vendor, units)
+
+
+def report(rows, vendor: str, units: int) -> None:
+    header = "| figure | target | median | p95 | result |\n|---|---|---|---|---|\n"
+    lines = []
+    for name, target, median, p95_value, ok in rows:
+        unit = "×" if "ratio" in name else " ms"
+        lines.append(f"| {name} | {target} | {median:.1f}{unit} | {'' if p95_value is None else f'{p95_value:.1f} ms'} | "
+                     f"{'' if ok is None else ('pass' if ok else 'FAIL')} |")
+    table = header + "\n".join(lines)
+    print(table)
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    machine = f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, database {vendor}, {units} units"
+    (ROOT / "bench" / "results.md").write_text(
+        f"# Benchmark results\n\nMeasured {datetime.datetime.now():%Y-%m-%d %H:%M} on {machine}.\n\n{table}\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
