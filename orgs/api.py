@@ -7,7 +7,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from . import services
-from .models import ReorgPlan, ReorgStep, Unit
+from .models import JobPosition, ReorgPlan, ReorgStep, Unit
 
 router = Router(tags=["organization"])
 
@@ -43,6 +43,7 @@ class QuotaOut(Schema):
 
 
 class PositionOut(Schema):
+    id: int
     code: str
     name: str
     category: str = Field(alias="category.code")
@@ -105,6 +106,24 @@ class MoveIn(Decision):
 
 class DissolveIn(Decision):
     children_to: int | str | None = None
+
+
+class QuotaIn(Schema):
+    year: int
+    category: str
+    amount: int
+
+
+class PositionIn(Schema):
+    code: str
+    name: str
+    category: str
+    count: int = 1
+    valid_from: datetime.date = Field(default_factory=timezone.localdate)
+
+
+class CloseIn(Schema):
+    valid_to: datetime.date = Field(default_factory=timezone.localdate)
 
 
 class StepIn(Schema):
@@ -219,6 +238,26 @@ def move_unit(request, unit_id: int, payload: MoveIn):
 def dissolve_unit(request, unit_id: int, payload: DissolveIn):
     params = {"unit": unit_id, "children_to": payload.children_to}
     return _change(request, "dissolve", params, payload, f"Giải thể đơn vị #{unit_id}")
+
+
+@router.put("/units/{unit_id}/quotas", response={200: QuotaOut, 400: ErrorOut, 403: ErrorOut},
+            summary="Set the staffing quota (biên chế) of a unit for a year and category")
+def set_quota(request, unit_id: int, payload: QuotaIn):
+    _require_manage(request)
+    return services.set_quota(get_object_or_404(Unit, pk=unit_id), **payload.dict())
+
+
+@router.post("/units/{unit_id}/positions", response={201: PositionOut, 400: ErrorOut, 403: ErrorOut}, summary="Open a job position")
+def add_position(request, unit_id: int, payload: PositionIn):
+    _require_manage(request)
+    return Status(201, services.add_position(get_object_or_404(Unit, pk=unit_id), **payload.dict()))
+
+
+@router.post("/units/{unit_id}/positions/{position_id}/close", response={200: PositionOut, 400: ErrorOut, 403: ErrorOut},
+             summary="Close a job position from a date")
+def close_position(request, unit_id: int, position_id: int, payload: CloseIn):
+    _require_manage(request)
+    return services.close_position(get_object_or_404(JobPosition, pk=position_id, unit_id=unit_id), valid_to=payload.valid_to)
 
 
 @router.get("/reorganizations", response=list[PlanOut], summary="Reorganization plans, newest first")

@@ -135,3 +135,25 @@ class StepsUploadForm(forms.Form):
         if not isinstance(steps, list) or not all(isinstance(s, dict) for s in steps):
             raise forms.ValidationError(_("The file must hold a list of steps."))
         return steps
+
+
+class QuotaForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=1945, max_value=2200, initial=lambda: timezone.localdate().year)
+    category = forms.ChoiceField(label=_("Category"))
+    amount = forms.IntegerField(label=_("Amount"), min_value=0)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = _choices("person_category")
+
+
+class PositionForm(forms.Form):
+    code = forms.CharField(label=_("Code"), max_length=32)
+    name = forms.CharField(label=_("Name"), max_length=300)
+    category = forms.ChoiceField(label=_("Category"))
+    count = forms.IntegerField(label=_("Posts"), min_value=0, initial=1)
+    valid_from = forms.DateField(label=_("Valid from"), widget=DateInput(), initial=timezone.localdate)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = _choices("person_category")

@@ -25,7 +25,7 @@ UNIT_FIELDS = ("name", "short_name", "code", "address", "kind", "level", "parent
 
 
 class ReorgError(Exception):
-    """A step that cannot apply; the whole plan is refused and nothing changes."""
+    """A change to the organization that cannot apply; in a plan, the whole plan is refused and nothing changes."""
 
     def __init__(self, message: str, field: str | None = None, position: int | None = None):
         super().__init__(message)
@@ -758,3 +758,57 @@ def change_tree(operation: str, params: dict, *, effective_date: datetime.date, 
         else:
             apply_plan(plan, user, today)
     return plan
+
+
+# ---------------------------------------------------------------- quotas and job positions
+
+
+def _active_unit(unit: Unit) -> None:
+    if unit.ended_on is not None:
+        raise ReorgError(_("The unit #%(ref)s no longer exists (it was merged, split or dissolved).") % {"ref": unit.pk}, "unit")
+
+
+def _category(code: str, day: datetime.date, field_name: str = "category") -> CatalogEntry:
+    entry = catalog_entries("person_category", as_of=day).filter(code=code).first()
+    if entry is None:
+        raise ReorgError(_("“%(code)s” is not a valid %(label)s on this date.") % {"code": code, "label": _("person category")}, field_name)
+    return entry
+
+
+def set_quota(unit: Unit, *, year: int, category: str, amount: int) -> StaffingQuota:
+    """Set the staffing quota (biên chế) of a unit for a year and a person category."""
+    _active_unit(unit)
+    if not 1945 <= year <= 2200:
+        raise ReorgError(_("The year must be between 1945 and 2200."), "year")
+    if amount < 0:
+        raise ReorgError(_("The amount cannot be negative."), "amount")
+    entry = _category(category, datetime.date(year, 1, 1))
+    quota, _created = StaffingQuota.objects.update_or_create(unit=unit, year=year, category=entry, defaults={"amount": amount})
+    return quota
+
+
+def add_position(unit: Unit, *, code: str, name: str, category: str, count: int, valid_from: datetime.date) -> JobPosition:
+    """Open a job position (vị trí việc làm) in a unit."""
+    _active_unit(unit)
+    code, name = nfc(code), nfc(name)
+    if not code:
+        raise ReorgError(_("This field is required."), "code")
+    if not name:
+        raise ReorgError(_("This field is required."), "name")
+    if count < 0:
+        raise ReorgError(_("The number of posts must be a whole number."), "count")
+    if unit.positions.filter(code=code, valid_to__isnull=True).exists():
+        raise ReorgError(_("The job position code %(code)s is used twice.") % {"code": code}, "code")
+    return JobPosition.objects.create(unit=unit, code=code, name=name, category=_category(category, valid_from),
+                                      count=count, valid_from=valid_from)
+
+
+def close_position(position: JobPosition, *, valid_to: datetime.date) -> JobPosition:
+    """End a job position from a date; it stays in the history."""
+    if position.valid_to is not None:
+        raise ReorgError(_("This job position is already closed."), "valid_to")
+    if valid_to <= position.valid_from:
+        raise ReorgError(_("The end date must be after %(date)s.") % {"date": fmt_date(position.valid_from)}, "valid_to")
+    position.valid_to = valid_to
+    position.save(update_fields=["valid_to"])
+    return position

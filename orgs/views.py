@@ -3,12 +3,13 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import services
-from .forms import AsOfForm, DissolveForm, MoveForm, PlanForm, StepForm, StepsUploadForm, UnitForm
-from .models import ReorgPlan, Unit
+from .forms import AsOfForm, DissolveForm, MoveForm, PlanForm, PositionForm, QuotaForm, StepForm, StepsUploadForm, UnitForm
+from .models import JobPosition, ReorgPlan, Unit
 
 manage_org = permission_required("orgs.manage_org", raise_exception=True)
 
@@ -32,7 +33,7 @@ def tree(request):
 
 
 @login_required
-def unit_detail(request, pk):
+def unit_detail(request, pk, quota_form=None, position_form=None, status=200):
     unit = get_object_or_404(Unit, pk=pk)
     filters = AsOfForm(request.GET or None)
     day = filters.day()
@@ -49,8 +50,55 @@ def unit_detail(request, pk):
         "positions": services.positions_on(unit, day),
         "links": services.successions_of(unit),
         "can_manage": request.user.has_perm("orgs.manage_org"),
+        "quota_form": quota_form or QuotaForm(),
+        "position_form": position_form or PositionForm(),
     }
-    return render(request, "orgs/unit_detail.html", context)
+    return render(request, "orgs/unit_detail.html", context, status=status)
+
+
+@require_POST
+@login_required
+@manage_org
+def unit_set_quota(request, pk):
+    unit = get_object_or_404(Unit, pk=pk)
+    form = QuotaForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_quota(unit, **form.cleaned_data)
+            messages.success(request, _("Saved."))
+            return redirect("orgs:unit", unit.pk)
+        except services.ReorgError as exc:
+            _form_error(form, exc)
+    return unit_detail(request, pk, quota_form=form, status=400)
+
+
+@require_POST
+@login_required
+@manage_org
+def unit_add_position(request, pk):
+    unit = get_object_or_404(Unit, pk=pk)
+    form = PositionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_position(unit, **form.cleaned_data)
+            messages.success(request, _("Saved."))
+            return redirect("orgs:unit", unit.pk)
+        except services.ReorgError as exc:
+            _form_error(form, exc)
+    return unit_detail(request, pk, position_form=form, status=400)
+
+
+@require_POST
+@login_required
+@manage_org
+def unit_close_position(request, pk, position_id):
+    position = get_object_or_404(JobPosition, pk=position_id, unit_id=pk)
+    try:
+        services.close_position(position, valid_to=timezone.localdate())
+        messages.success(request, _("Saved."))
+    except services.ReorgError as exc:
+        messages.error(request, str(exc))
+    return redirect("orgs:unit", pk)
 
 
 def _change(request, form, operation, params, title, success_url, template, context):

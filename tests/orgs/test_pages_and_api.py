@@ -150,3 +150,35 @@ def test_api_bad_plan_reports_the_step_and_field(admin_client):
     response = admin_client.post(f"/api/v1/reorganizations/{plan['id']}/apply")
     assert response.status_code == 400 and response.json()["position"] == 2 and response.json()["field"] == "target"
     assert open_version("000.00.01.H19").name == "Sở Tài chính"
+
+
+def test_quota_and_positions_are_managed_on_the_unit_page_R_3_1(admin_client):
+    unit = open_version("000.00.51.H19").unit
+    response = admin_client.post(f"/orgs/units/{unit.pk}/quotas/", {"year": 2026, "category": "CC", "amount": 25})
+    assert response.status_code == 302
+    assert unit.quotas.get(year=2026, category__code="CC").amount == 25
+    response = admin_client.post(f"/orgs/units/{unit.pk}/quotas/", {"year": 2026, "category": "CC", "amount": -3})
+    assert response.status_code == 400 and unit.quotas.get(year=2026).amount == 25
+    admin_client.post(f"/orgs/units/{unit.pk}/positions/", {"code": "VT1", "name": "Chuyên viên địa chính", "category": "CC",
+                                                            "count": 2, "valid_from": "2025-07-01"})
+    response = admin_client.post(f"/orgs/units/{unit.pk}/positions/", {"code": "VT1", "name": "Trùng", "category": "CC",
+                                                                       "count": 1, "valid_from": "2025-07-01"})
+    assert response.status_code == 400 and "VT1" in response.content.decode()
+    position = unit.positions.get(code="VT1")
+    admin_client.post(f"/orgs/units/{unit.pk}/positions/{position.pk}/close/")
+    position.refresh_from_db()
+    assert position.valid_to == datetime.date.today()
+
+
+def test_api_quota_and_position_R_3_1(admin_client, viewer, client):
+    unit = open_version("000.00.01.H19").unit
+    assert admin_client.put(f"/api/v1/units/{unit.pk}/quotas", {"year": 2027, "category": "VC", "amount": 5},
+                            content_type="application/json").json() == {"year": 2027, "category": "VC", "amount": 5}
+    bad = admin_client.put(f"/api/v1/units/{unit.pk}/quotas", {"year": 2027, "category": "XX", "amount": 5}, content_type="application/json")
+    assert bad.status_code == 400 and bad.json()["field"] == "category"
+    created = admin_client.post(f"/api/v1/units/{unit.pk}/positions", {"code": "P9", "name": "Thủ quỹ", "category": "CC"},
+                                content_type="application/json")
+    assert created.status_code == 201
+    client.force_login(viewer)
+    assert client.put(f"/api/v1/units/{unit.pk}/quotas", {"year": 2027, "category": "VC", "amount": 9},
+                      content_type="application/json").status_code == 403
