@@ -131,6 +131,25 @@ def subtree_unit_ids(unit_id: int, day: datetime.date) -> set[int]:
     return found
 
 
+def unit_names_by_code() -> dict[str, str]:
+    return dict(UnitVersion.objects.exclude(code="").order_by("valid_from").values_list("code", "name"))
+
+
+def describe_params(params, names: dict[str, str]) -> list[tuple[str, str]]:
+    """A step's parameters for people: each code followed by the unit's name."""
+
+    def show(value) -> str:
+        if isinstance(value, list):
+            return "; ".join(show(v) for v in value)
+        if isinstance(value, dict):
+            return ", ".join(f"{k}: {show(v)}" for k, v in value.items())
+        if isinstance(value, str) and value in names:
+            return f"{value} ({names[value]})"
+        return str(value)
+
+    return [(key, show(value)) for key, value in (params or {}).items() if value not in (None, "", [], {})]
+
+
 def quotas_of(unit: Unit):
     return unit.quotas.select_related("category").order_by("-year", "category__sort_order")
 

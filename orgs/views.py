@@ -193,9 +193,13 @@ def plan_create(request):
 @login_required
 def plan_detail(request, pk, step_form=None, upload_form=None, status=200):
     plan = get_object_or_404(ReorgPlan, pk=pk)
+    steps = list(plan.steps.all())
+    names = services.unit_names_by_code()
+    for step in steps:
+        step.described = services.describe_params(step.params, names)
     context = {
         "plan": plan,
-        "steps": plan.steps.all(),
+        "steps": steps,
         "step_form": step_form or StepForm(),
         "upload_form": upload_form or StepsUploadForm(),
         "step_fields": StepForm.FIELDS,

@@ -182,3 +182,18 @@ def test_api_quota_and_position_R_3_1(admin_client, viewer, client):
     client.force_login(viewer)
     assert client.put(f"/api/v1/units/{unit.pk}/quotas", {"year": 2027, "category": "VC", "amount": 9},
                       content_type="application/json").status_code == 403
+
+
+def test_ui_is_vietnamese_even_for_an_english_browser_until_the_user_switches(client, viewer, small_tree):
+    client.force_login(viewer)
+    page = client.get("/orgs/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "Cây tổ chức" in page and 'lang="vi"' in page
+    client.post("/i18n/setlang/", {"language": "en"})
+    assert "Organization tree" in client.get("/orgs/").content.decode()
+
+
+def test_plan_steps_read_with_unit_names(admin_client):
+    plan = ReorgPlan.objects.create(title="p", effective_date=DAY)
+    plan.steps.create(position=1, operation="merge", params={"source": "000.00.02.H19", "target": "000.00.01.H19"})
+    page = admin_client.get(f"/orgs/plans/{plan.pk}/").content.decode()
+    assert "000.00.02.H19 (Sở Kế hoạch và Đầu tư)" in page
