@@ -42,9 +42,10 @@ lint: install-dev
 bench: install-dev
 	$(PY) -m bench $(BENCH_ARGS)
 
-# After changing translatable strings: update locale/*/django.po, translate, then compile.
+# After changing translatable strings (needs GNU gettext): refresh locale/vi, translate the new entries, compile.
 messages: install-dev
-	$(PY) manage.py makemessages -l vi -l en --ignore '.venv/*' --ignore 'var/*'
+	$(PY) manage.py makemessages -l vi --no-wrap --no-obsolete --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*'
+	msgfmt --check -o locale/vi/LC_MESSAGES/django.mo locale/vi/LC_MESSAGES/django.po
 
 clean:
 	rm -rf $(VENV) var

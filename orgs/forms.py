@@ -46,6 +46,8 @@ class UnitForm(DecisionFields):
     kind = forms.ChoiceField(label=_("Unit kind"))
     level = forms.ChoiceField(label=_("Unit level"))
     parent = forms.CharField(label=_("Parent unit (code)"), required=False, max_length=13)
+    managing_body = forms.CharField(label=_("Managing body (code)"), required=False, max_length=13,
+                                    help_text=_("Leave empty when it is the parent unit."))
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
 
     def __init__(self, *args, **kwargs):

@@ -12,6 +12,7 @@ from .forms import AsOfForm, DissolveForm, MoveForm, PlanForm, PositionForm, Quo
 from .models import JobPosition, ReorgPlan, Unit
 
 manage_org = permission_required("orgs.manage_org", raise_exception=True)
+UNIT_FORM_FIELDS = ("name", "short_name", "code", "kind", "level", "address", "managing_body")
 
 
 def _form_error(form, exc: services.ReorgError) -> None:
@@ -123,7 +124,7 @@ def unit_create(request):
     form = UnitForm(request.POST or None, initial={"parent": request.GET.get("parent", "")})
     context = {"form": form, "title": _("New unit")}
     if request.method == "POST" and form.is_valid():
-        params = {k: form.cleaned_data[k] for k in ("name", "short_name", "code", "kind", "level", "address")}
+        params = {k: form.cleaned_data[k] for k in UNIT_FORM_FIELDS}
         params["parent"] = form.cleaned_data["parent"] or None
         return _change(request, form, "create", params, _("Create %(name)s") % {"name": params["name"]},
                        reverse("orgs:tree"), "orgs/unit_form.html", context)
@@ -136,12 +137,13 @@ def unit_edit(request, pk):
     unit = get_object_or_404(Unit, pk=pk, ended_on__isnull=True)
     current = unit.versions.get(valid_to__isnull=True)
     initial = {"name": current.name, "short_name": current.short_name, "code": current.code, "kind": current.kind.code,
-               "level": current.level.code, "address": current.address}
+               "level": current.level.code, "address": current.address,
+               "managing_body": current.managing_body.versions.order_by("-valid_from").first().code if current.managing_body_id else ""}
     form = UnitForm(request.POST or None, initial=initial)
     del form.fields["parent"]
     context = {"form": form, "title": _("Change %(name)s") % {"name": current.name}, "unit": unit}
     if request.method == "POST" and form.is_valid():
-        params = {k: form.cleaned_data[k] for k in ("name", "short_name", "code", "kind", "level", "address")}
+        params = {k: form.cleaned_data[k] for k in UNIT_FORM_FIELDS}
         params["unit"] = unit.pk
         return _change(request, form, "update", params, context["title"], reverse("orgs:unit", args=[unit.pk]),
                        "orgs/unit_form.html", context)

@@ -53,11 +53,14 @@ def test_viewer_cannot_change_the_tree(client, viewer, small_tree):
 def test_create_unit_through_the_form_R_3_9(admin_client):
     response = admin_client.post("/orgs/units/new/", {
         "name": "Sở Ngoại vụ", "code": "000.00.06.H19", "kind": "DEPARTMENT", "level": "PROVINCE", "parent": "000.00.00.H19",
-        "effective_date": TODAY, "decision_number": "12/QĐ-UBND",
+        "effective_date": TODAY, "decision_number": "12/QĐ-UBND", "managing_body": "000.00.01.H19",
     })
     assert response.status_code == 302
     created = open_version("000.00.06.H19")
     assert created.name == "Sở Ngoại vụ" and created.step.plan.decision_number == "12/QĐ-UBND"
+    assert created.managing_body == open_version("000.00.01.H19").unit
+    page = admin_client.get(f"/orgs/units/{created.unit_id}/edit/").content.decode()
+    assert 'value="000.00.01.H19"' in page
 
 
 def test_bad_code_in_the_form_is_shown_in_vietnamese_and_changes_nothing(admin_client):
