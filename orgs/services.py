@@ -189,6 +189,18 @@ class TreeState:
         self._kinds = self._catalog("unit_kind")
         self._levels = self._catalog("unit_level")
         self._categories = self._catalog("person_category")
+        self.quotas: dict[int, dict[tuple[int, int], StaffingQuota]] = {}
+        for quota in StaffingQuota.objects.filter(year__gte=day.year):
+            self.quotas.setdefault(quota.unit_id, {})[(quota.year, quota.category_id)] = quota
+        self.positions: dict[int, dict[str, JobPosition]] = {}
+        for position in JobPosition.objects.filter(valid_to__isnull=True):
+            self.positions.setdefault(position.unit_id, {})[position.code] = position
+        self._new_quotas: list[StaffingQuota] = []
+        self._changed_quotas: dict[int, StaffingQuota] = {}
+        self._new_positions: list[JobPosition] = []
+        self._closed_positions: list[JobPosition] = []
+        self._grown_positions: dict[int, JobPosition] = {}
+        self._successions: list[UnitSuccession] = []
         self._closed: dict[int, UnitVersion] = {}
         self._amended: dict[int, UnitVersion] = {}
         self._new: list[UnitVersion] = []
@@ -349,14 +361,20 @@ class TreeState:
             self.new_version(other.unit_id, step, managing_body_id=None)
 
     def flush(self) -> None:
-        """Write the buffered versions: closes first, so a code freed by one unit can pass to another."""
-        UnitVersion.objects.bulk_update(list(self._closed.values()), ["valid_to"], batch_size=500)
+        """Write what the plan buffered: version closes first, so a code freed by one unit can pass to another."""
+        UnitVersion.objects.filter(pk__in=list(self._closed)).update(valid_to=self.day)
         amended = [v for v in self._amended.values() if v.valid_to is None]
         UnitVersion.objects.bulk_update(amended, [f.attname for f in UnitVersion._meta.concrete_fields if f.attname != "id"],
                                         batch_size=500)
         UnitVersion.objects.bulk_create(self._new, batch_size=500)
         for reason, unit_ids in self._ended.items():
             Unit.objects.filter(pk__in=unit_ids).update(ended_on=self.day, end_reason=reason)
+        JobPosition.objects.filter(pk__in=[p.pk for p in self._closed_positions]).update(valid_to=self.day)
+        JobPosition.objects.bulk_update(list(self._grown_positions.values()), ["count"], batch_size=500)
+        JobPosition.objects.bulk_create(self._new_positions, batch_size=500)
+        StaffingQuota.objects.bulk_update(list(self._changed_quotas.values()), ["amount"], batch_size=500)
+        StaffingQuota.objects.bulk_create(self._new_quotas, batch_size=500)
+        UnitSuccession.objects.bulk_create(self._successions, batch_size=500)
 
     def move_children(self, source_id: int, target_id: int, step: ReorgStep, only: set[int] | None = None) -> int:
         moved = [c for c in sorted(self.children.get(source_id, ())) if only is None or c in only]
@@ -366,45 +384,55 @@ class TreeState:
 
     def move_positions(self, source_id: int, target_id: int, codes: set[str] | None = None) -> int:
         """Close the source's open positions and open them at the target (adding posts where the same position exists)."""
-        moving = [p for p in JobPosition.objects.filter(unit_id=source_id, valid_to__isnull=True) if codes is None or p.code in codes]
-        if not moving:
-            return 0
-        target_open = {p.code: p for p in JobPosition.objects.filter(unit_id=target_id, valid_to__isnull=True)}
-        created, grown = [], {}
+        source = self.positions.get(source_id, {})
+        moving = [p for code, p in source.items() if codes is None or code in codes]
+        target = self.positions.setdefault(target_id, {})
         for position in moving:
-            position.valid_to = self.day
-            same = target_open.get(position.code)
+            self.close_position(source_id, position)
+            same = target.get(position.code)
             if same is not None and same.name == position.name:
                 same.count += position.count
-                grown[same.pk or id(same)] = same
+                if same.pk:
+                    self._grown_positions[same.pk] = same
             else:
                 code = position.code if same is None else f"{position.code}-{source_id}"
-                target_open[code] = JobPosition(unit_id=target_id, code=code, name=position.name, category_id=position.category_id,
-                                                count=position.count, valid_from=self.day)
-                created.append(target_open[code])
-        JobPosition.objects.bulk_update(moving, ["valid_to"])
-        JobPosition.objects.bulk_update([p for p in grown.values() if p.pk], ["count"])
-        JobPosition.objects.bulk_create(created)
+                self.open_position(JobPosition(unit_id=target_id, code=code, name=position.name, category_id=position.category_id,
+                                               count=position.count, valid_from=self.day))
         return len(moving)
 
+    def open_position(self, position: JobPosition) -> None:
+        self.positions.setdefault(position.unit_id, {})[position.code] = position
+        self._new_positions.append(position)
+
+    def close_position(self, unit_id: int, position: JobPosition) -> None:
+        del self.positions[unit_id][position.code]
+        if position.pk:
+            position.valid_to = self.day
+            self._closed_positions.append(position)
+        else:  # opened earlier in this plan: it never existed for a day
+            self._new_positions.remove(position)
+
     def add_quotas(self, target_id: int, amounts: dict[tuple[int, int], int]) -> int:
-        if not amounts:
-            return 0
-        existing = {(q.year, q.category_id): q for q in StaffingQuota.objects.filter(unit_id=target_id)}
-        for key, amount in amounts.items():
-            if key in existing:
-                existing[key].amount += amount
-        StaffingQuota.objects.bulk_update([existing[k] for k in amounts if k in existing], ["amount"])
-        StaffingQuota.objects.bulk_create([StaffingQuota(unit_id=target_id, year=year, category_id=category, amount=amount)
-                                           for (year, category), amount in amounts.items() if (year, category) not in existing])
+        existing = self.quotas.setdefault(target_id, {})
+        for (year, category_id), amount in amounts.items():
+            quota = existing.get((year, category_id))
+            if quota is None:
+                existing[(year, category_id)] = quota = StaffingQuota(unit_id=target_id, year=year, category_id=category_id, amount=0)
+                self._new_quotas.append(quota)
+            quota.amount += amount
+            if quota.pk:
+                self._changed_quotas[quota.pk] = quota
         return len(amounts)
+
+    def set_quota_amount(self, unit_id: int, key: tuple[int, int], amount: int) -> None:
+        quota = self.quotas[unit_id][key]
+        quota.amount = amount
+        if quota.pk:
+            self._changed_quotas[quota.pk] = quota
 
     def quotas_from(self, unit_id: int) -> dict[tuple[int, int], int]:
         """Quotas of the years from the plan's year on: those are what passes to a successor."""
-        return {
-            (q.year, q.category_id): q.amount
-            for q in StaffingQuota.objects.filter(unit_id=unit_id, year__gte=self.day.year)
-        }
+        return {key: quota.amount for key, quota in self.quotas.get(unit_id, {}).items()}
 
     def quota_rows(self, rows, field_name: str) -> dict[tuple[int, int], int]:
         amounts = {}
@@ -415,14 +443,15 @@ class TreeState:
                 raise ReorgError(_("A quota needs a year and a whole amount."), field_name) from exc
             if amount < 0 or not 1945 <= year <= 2200:
                 raise ReorgError(_("A quota needs a year and a whole amount."), field_name)
+            if year < self.day.year:
+                raise ReorgError(_("A quota handed out by a plan starts in the plan's year or later."), field_name)
             category = self.entry(self._categories, row.get("category"), field_name, _("person category"))
             amounts[(year, category.pk)] = amounts.get((year, category.pk), 0) + amount
         return amounts
 
     def succession(self, predecessor: int, successor: int, step: ReorgStep) -> None:
-        UnitSuccession.objects.create(
-            predecessor_id=predecessor, successor_id=successor, operation=step.operation, effective_date=self.day, step=step
-        )
+        self._successions.append(UnitSuccession(predecessor_id=predecessor, successor_id=successor, operation=step.operation,
+                                                effective_date=self.day, step=step))
 
 
 def _apply_step(state: TreeState, step: ReorgStep) -> StepOutcome:
@@ -451,10 +480,11 @@ def _create_position(state, unit_id, row):
         count = int(row.get("count", 1))
     except (TypeError, ValueError) as exc:
         raise ReorgError(_("The number of posts must be a whole number."), "positions") from exc
-    if JobPosition.objects.filter(unit_id=unit_id, code=nfc(str(row["code"])), valid_to__isnull=True).exists():
-        raise ReorgError(_("The job position code %(code)s is used twice.") % {"code": row["code"]}, "positions")
-    JobPosition.objects.create(unit_id=unit_id, code=nfc(str(row["code"])), name=nfc(str(row["name"])),
-                               category=category, count=max(count, 0), valid_from=state.day)
+    code = nfc(str(row["code"]))
+    if code in state.positions.get(unit_id, {}):
+        raise ReorgError(_("The job position code %(code)s is used twice.") % {"code": code}, "positions")
+    state.open_position(JobPosition(unit_id=unit_id, code=code, name=nfc(str(row["name"])), category=category,
+                                    count=max(count, 0), valid_from=state.day))
 
 
 def _op_update(state, step, params):
@@ -558,8 +588,8 @@ def _op_split(state, step, params):
         outcome.quotas_moved += state.add_quotas(target, quotas)
         state.succession(source, target, step)
     if keep_source:
-        for (year, category_id), amount in remaining_quotas.items():
-            StaffingQuota.objects.filter(unit_id=source, year=year, category_id=category_id).update(amount=amount)
+        for key, amount in remaining_quotas.items():
+            state.set_quota_amount(source, key, amount)
     else:
         # What the plan does not hand out goes to the first new unit, as the preview shows.
         first = created[0]
@@ -586,7 +616,8 @@ def _op_dissolve(state, step, params):
             % {"unit": name, "count": len(state.children[unit_id])},
             "children_to",
         )
-    JobPosition.objects.filter(unit_id=unit_id, valid_to__isnull=True).update(valid_to=state.day)
+    for position in list(state.positions.get(unit_id, {}).values()):
+        state.close_position(unit_id, position)
     state.end(unit_id, Unit.EndReason.DISSOLVED, step)
     return outcome
 

@@ -57,36 +57,32 @@ def unit_detail(request, pk, quota_form=None, position_form=None, status=200):
     return render(request, "orgs/unit_detail.html", context, status=status)
 
 
-@require_POST
-@login_required
-@manage_org
-def unit_set_quota(request, pk):
+def _unit_sub_form(request, pk, form_class, save, form_name):
+    """Post of a form on the unit page: saved and back to the page, or the page again with the errors."""
     unit = get_object_or_404(Unit, pk=pk)
-    form = QuotaForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            services.set_quota(unit, **form.cleaned_data)
+            save(unit, **form.cleaned_data)
             messages.success(request, _("Saved."))
             return redirect("orgs:unit", unit.pk)
         except services.ReorgError as exc:
             _form_error(form, exc)
-    return unit_detail(request, pk, quota_form=form, status=400)
+    return unit_detail(request, pk, status=400, **{form_name: form})
+
+
+@require_POST
+@login_required
+@manage_org
+def unit_set_quota(request, pk):
+    return _unit_sub_form(request, pk, QuotaForm, services.set_quota, "quota_form")
 
 
 @require_POST
 @login_required
 @manage_org
 def unit_add_position(request, pk):
-    unit = get_object_or_404(Unit, pk=pk)
-    form = PositionForm(request.POST)
-    if form.is_valid():
-        try:
-            services.add_position(unit, **form.cleaned_data)
-            messages.success(request, _("Saved."))
-            return redirect("orgs:unit", unit.pk)
-        except services.ReorgError as exc:
-            _form_error(form, exc)
-    return unit_detail(request, pk, position_form=form, status=400)
+    return _unit_sub_form(request, pk, PositionForm, services.add_position, "position_form")
 
 
 @require_POST

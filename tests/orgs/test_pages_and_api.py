@@ -200,3 +200,10 @@ def test_plan_steps_read_with_unit_names(admin_client):
     plan.steps.create(position=1, operation="merge", params={"source": "000.00.02.H19", "target": "000.00.01.H19"})
     page = admin_client.get(f"/orgs/plans/{plan.pk}/").content.decode()
     assert "000.00.02.H19 (Sở Kế hoạch và Đầu tư)" in page
+
+
+def test_unit_names_are_escaped_in_the_tree(admin_client):
+    admin_client.post("/orgs/units/new/", {"name": "<script>alert(1)</script>", "kind": "OTHER", "level": "PROVINCE",
+                                           "parent": "000.00.00.H19", "effective_date": TODAY})
+    page = admin_client.get("/orgs/").content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
