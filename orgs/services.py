@@ -580,7 +580,7 @@ def _op_split(state, step, params):
         outcome.children_moved += state.move_children(source, target, step, only=children)
         codes = {str(code) for code in part.get("positions") or []}
         outcome.positions_moved += state.move_positions(source, target, codes)
-        quotas = state.quota_rows(part.get("quotas"), "quotas")
+        quotas = {key: amount for key, amount in state.quota_rows(part.get("quotas"), "quotas").items() if amount}
         for key, amount in quotas.items():
             if amount > remaining_quotas.get(key, 0):
                 raise ReorgError(_("The new units get more staffing quota than %(unit)s has.") % {"unit": name}, "quotas")

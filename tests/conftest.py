@@ -1,6 +1,8 @@
 import datetime
+import os
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from django.contrib.auth.models import Permission
 
 from catalogs.models import Catalog
@@ -9,6 +11,11 @@ from orgs import services
 from orgs.models import UnitVersion
 
 DAY = datetime.date(2025, 7, 1)
+
+# CI replays the same examples every run, so a red run is reproducible; locally each run explores new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture
