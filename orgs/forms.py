@@ -1,5 +1,10 @@
+import csv
 import datetime
+import io
 import json
+import zipfile
+
+import openpyxl
 
 from django import forms
 from django.utils import timezone
@@ -123,17 +128,65 @@ class StepForm(forms.Form):
         return {"unit": data["unit"], "children_to": data["children_to"] or None}
 
 
+# Vietnamese names an officer may type in a spreadsheet's "operation" column.
+OPERATION_ALIASES = {
+    "thành lập": "create", "tạo": "create", "thay đổi": "update", "đổi tên": "update", "chuyển": "move",
+    "sáp nhập": "merge", "hợp nhất": "consolidate", "chia": "split", "tách": "split", "chia, tách": "split", "giải thể": "dissolve",
+}
+TRUE_WORDS = {"1", "x", "có", "co", "true", "yes"}
+
+
+def steps_from_rows(rows: list[dict]) -> list[dict]:
+    """Plan steps from spreadsheet rows, each checked by StepForm; the first bad row stops with its number."""
+    steps = []
+    for number, row in enumerate(rows, start=2):  # row 1 holds the column names
+        data = {str(k).strip().lower(): ("" if v is None else str(v).strip()) for k, v in row.items() if k}
+        if not any(data.values()):
+            continue
+        data["operation"] = OPERATION_ALIASES.get(data.get("operation", "").lower(), data.get("operation", "").lower())
+        if data.get("keep_source", "").lower() not in TRUE_WORDS:
+            data.pop("keep_source", None)
+        form = StepForm(data)
+        if not form.is_valid():
+            field, errors = next(iter(form.errors.items()))
+            raise forms.ValidationError(_("Row %(row)s, column “%(field)s”: %(error)s") % {"row": number, "field": field, "error": errors[0]})
+        steps.append({"operation": form.cleaned_data["operation"], "params": form.params()})
+    return steps
+
+
+def _read_csv(upload) -> list[dict]:
+    text = upload.read().decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _read_xlsx(upload) -> list[dict]:
+    book = openpyxl.load_workbook(upload, read_only=True, data_only=True)
+    rows = book.active.iter_rows(values_only=True)
+    header = [str(h or "").strip() for h in next(rows, [])]
+    return [dict(zip(header, row, strict=False)) for row in rows]
+
+
 class StepsUploadForm(forms.Form):
-    file = forms.FileField(label=_("Steps file (JSON)"), help_text=_('A list of {"operation": ..., "params": {...}}'))
+    file = forms.FileField(label=_("Steps file (CSV, Excel or JSON)"),
+                           help_text=_("One step per row; columns as in the template. JSON: a list of {\"operation\": ..., \"params\": {...}}."))
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > 5 * 1024 * 1024:
             raise forms.ValidationError(_("The file is larger than 5 MB."))
+        name = upload.name.lower()
         try:
+            if name.endswith(".csv"):
+                return steps_from_rows(_read_csv(upload))
+            if name.endswith(".xlsx"):
+                return steps_from_rows(_read_xlsx(upload))
             steps = json.loads(upload.read().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError(_("The file is not UTF-8 text.")) from exc
+        except json.JSONDecodeError as exc:
             raise forms.ValidationError(_("The file is not valid JSON: %(error)s") % {"error": exc}) from exc
+        except (csv.Error, zipfile.BadZipFile, KeyError, OSError) as exc:
+            raise forms.ValidationError(_("The file cannot be read: %(error)s") % {"error": exc}) from exc
         if not isinstance(steps, list) or not all(isinstance(s, dict) for s in steps):
             raise forms.ValidationError(_("The file must hold a list of steps."))
         return steps
