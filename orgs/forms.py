@@ -5,7 +5,6 @@ import json
 import zipfile
 
 import openpyxl
-
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _

@@ -2,8 +2,8 @@ import datetime
 import os
 
 import pytest
-from hypothesis import settings as hypothesis_settings
 from django.contrib.auth.models import Permission
+from hypothesis import settings as hypothesis_settings
 
 from catalogs.models import Catalog
 from catalogs.services import load_catalogs
