@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from catalogs.models import CatalogEntry
 from catalogs.services import entries as catalog_entries
@@ -135,19 +136,29 @@ def unit_names_by_code() -> dict[str, str]:
     return dict(UnitVersion.objects.exclude(code="").order_by("valid_from").values_list("code", "name"))
 
 
+PARAM_LABELS = {
+    "unit": gettext_lazy("unit"), "source": gettext_lazy("unit"), "target": gettext_lazy("into"), "sources": gettext_lazy("units"),
+    "parent": gettext_lazy("parent unit"), "new": gettext_lazy("new unit"), "new_units": gettext_lazy("new units"),
+    "name": gettext_lazy("name"), "short_name": gettext_lazy("short name"), "code": gettext_lazy("identifier code"),
+    "kind": gettext_lazy("unit kind"), "level": gettext_lazy("unit level"), "keep_source": gettext_lazy("the unit continues"),
+    "children_to": gettext_lazy("sub-units go to"), "children": gettext_lazy("sub-units"), "address": gettext_lazy("address"),
+    "managing_body": gettext_lazy("managing body"), "quotas": gettext_lazy("staffing quotas"), "positions": gettext_lazy("job positions"),
+}
+
+
 def describe_params(params, names: dict[str, str]) -> list[tuple[str, str]]:
-    """A step's parameters for people: each code followed by the unit's name."""
+    """A step's parameters for people: labels in the user's language, each code followed by the unit's name."""
 
     def show(value) -> str:
         if isinstance(value, list):
             return "; ".join(show(v) for v in value)
         if isinstance(value, dict):
-            return ", ".join(f"{k}: {show(v)}" for k, v in value.items())
+            return ", ".join(f"{PARAM_LABELS.get(k, k)}: {show(v)}" for k, v in value.items())
         if isinstance(value, str) and value in names:
             return f"{value} ({names[value]})"
         return str(value)
 
-    return [(key, show(value)) for key, value in (params or {}).items() if value not in (None, "", [], {})]
+    return [(PARAM_LABELS.get(key, key), show(value)) for key, value in (params or {}).items() if value not in (None, "", [], {})]
 
 
 def quotas_of(unit: Unit):

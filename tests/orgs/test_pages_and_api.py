@@ -199,7 +199,7 @@ def test_plan_steps_read_with_unit_names(admin_client):
     plan = ReorgPlan.objects.create(title="p", effective_date=DAY)
     plan.steps.create(position=1, operation="merge", params={"source": "000.00.02.H19", "target": "000.00.01.H19"})
     page = admin_client.get(f"/orgs/plans/{plan.pk}/").content.decode()
-    assert "000.00.02.H19 (Sở Kế hoạch và Đầu tư)" in page
+    assert "000.00.02.H19 (Sở Kế hoạch và Đầu tư)" in page and "vào đơn vị:</span> 000.00.01.H19 (Sở Tài chính)" in page
 
 
 def test_unit_names_are_escaped_in_the_tree(admin_client):
