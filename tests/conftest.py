@@ -1,7 +1,9 @@
 import datetime
 import os
 
+import factory
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from hypothesis import settings as hypothesis_settings
 
@@ -25,16 +27,31 @@ def catalogs(db):
         load_catalogs()
 
 
-@pytest.fixture
-def admin_user(django_user_model, catalogs):
-    user = django_user_model.objects.create_user("sonoivu", password="pw-for-tests-1")
-    user.user_permissions.add(Permission.objects.get(codename="manage_org"))
-    return user
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    last_name = "Nguyễn Văn"
+    first_name = factory.Faker("first_name", locale="vi_VN")
+    password = factory.django.Password("pw-for-tests-1")
+
+    @factory.post_generation
+    def manage_org(user, create, extracted, **kwargs):
+        if create and extracted:
+            user.user_permissions.add(Permission.objects.get(codename="manage_org"))
 
 
 @pytest.fixture
-def viewer(django_user_model, catalogs):
-    return django_user_model.objects.create_user("lanhdao", password="pw-for-tests-1")
+def admin_user(catalogs):
+    return UserFactory(username="sonoivu", manage_org=True)
+
+
+@pytest.fixture
+def viewer(catalogs):
+    return UserFactory(username="lanhdao")
 
 
 def unit_params(code: str, name: str, parent: str | None = None, kind: str = "DEPARTMENT", level: str = "PROVINCE", **extra) -> dict:

@@ -3,19 +3,18 @@
 import datetime
 
 import pytest
-from django.contrib.auth.models import Permission
 
 from orgs.demo import seed_demo_tree
 from orgs.models import ReorgPlan, Unit, UnitVersion
+from tests.conftest import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "pw-for-browser-1"
 
 
 @pytest.fixture
-def demo(catalogs, django_user_model):
-    user = django_user_model.objects.create_user("sonoivu", password=PASSWORD, first_name="Quản Trị")
-    user.user_permissions.add(Permission.objects.get(codename="manage_org"))
+def demo(catalogs):
+    user = UserFactory(username="sonoivu", password=PASSWORD, manage_org=True)
     seed_demo_tree(user)
     return user
 
