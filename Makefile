@@ -24,6 +24,7 @@ install-dev: $(VENV)/.dev
 setup: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py load_catalogs
+	$(PY) manage.py load_roles
 	$(PY) manage.py seed_demo
 
 # The web server and the background worker together; Ctrl-C stops both.

@@ -2,17 +2,29 @@
 
 from django.core.exceptions import PermissionDenied
 from ninja import NinjaAPI
-from ninja.security import django_auth
+from ninja.security import HttpBearer, django_auth
 
+from accounts.services import user_for_token
 from catalogs.api import router as catalogs_router
 from orgs.api import router as orgs_router
 from orgs.services import ReorgError
+
+
+class ApiTokenAuth(HttpBearer):
+    """Authorization: Bearer <personal or system token>; the token's scopes narrow what its user may do."""
+
+    def authenticate(self, request, token):
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
 
 api = NinjaAPI(
     title="CSDL CBCCVC API",
     version="1",
     description="Personnel database of the province: organization tree, catalogs, reorganizations.",
-    auth=django_auth,
+    auth=[ApiTokenAuth(), django_auth],
     urls_namespace="api-v1",
 )
 

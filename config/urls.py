@@ -1,4 +1,3 @@
-from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -9,9 +8,9 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="orgs:tree", permanent=False)),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("orgs/", include("orgs.urls")),
     path("catalogs/", include("catalogs.urls")),
     path("api/v1/", api.urls),
-    path("admin/", admin.site.urls),
 ]

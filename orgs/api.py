@@ -3,8 +3,11 @@ import datetime
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
+
+from accounts import authz
 
 from . import services
 from .models import JobPosition, ReorgPlan, ReorgStep, Unit
@@ -12,9 +15,17 @@ from .models import JobPosition, ReorgPlan, ReorgStep, Unit
 router = Router(tags=["organization"])
 
 
-def _require_manage(request):
-    if not request.user.has_perm("orgs.manage_org"):
-        raise PermissionDenied("You may not change the organization tree.")
+def _require_manage(request, unit_id: int | None = None) -> frozenset[int]:
+    """The units the caller may change; refuses a caller who may change none (or not this unit)."""
+    authz.require(request.user, "org.manage", unit_id)
+    return authz.scope(request.user, "org.manage").unit_ids
+
+
+def _visible(request, day) -> authz.Scope:
+    visible = authz.scope(request.user, "org.view", day)
+    if not visible:
+        raise PermissionDenied(_("You are not allowed to do this for this unit."))
+    return visible
 
 
 class UnitOut(Schema):
@@ -177,7 +188,9 @@ class ErrorOut(Schema):
 @paginate(LimitOffsetPagination)
 def list_units(request, as_of: datetime.date | None = None, q: str = "", parent: int | None = None):
     day = as_of or timezone.localdate()
-    qs = services.search_units(q, day, limit=None) if q else services.versions_on(day).select_related("kind", "level")
+    visible = _visible(request, day)
+    qs = (services.search_units(q, day, limit=None, allowed=visible.unit_ids) if q
+          else visible.filter(services.versions_on(day)).select_related("kind", "level"))
     if parent is not None:
         qs = qs.filter(parent_id=parent)
     return qs.order_by("name", "unit_id")
@@ -188,13 +201,16 @@ def unit_tree(request, as_of: datetime.date | None = None):
     def node(n):
         return {"unit": n.version, "children": [node(c) for c in n.children]}
 
-    return [node(root) for root in services.tree_on(as_of or timezone.localdate())]
+    day = as_of or timezone.localdate()
+    return [node(root) for root in services.tree_on(day, allowed=_visible(request, day).unit_ids)]
 
 
 @router.get("/units/{unit_id}", response=UnitDetailOut, summary="A unit: its version on a day, history, quotas, positions, successions")
 def get_unit(request, unit_id: int, as_of: datetime.date | None = None):
     unit = get_object_or_404(Unit, pk=unit_id)
     day = as_of or timezone.localdate()
+    authz.require(request.user, "org.view", unit.pk, day if unit.ended_on is None or day < unit.ended_on else unit.ended_on
+                  - datetime.timedelta(days=1))
     links = services.successions_of(unit)
     return {
         "id": unit.pk, "established_on": unit.established_on, "ended_on": unit.ended_on, "end_reason": unit.end_reason,
@@ -207,9 +223,9 @@ def get_unit(request, unit_id: int, as_of: datetime.date | None = None):
 
 
 def _change(request, operation, params, decision: Decision, title) -> dict:
-    _require_manage(request)
+    allowed = _require_manage(request, params.get("unit"))
     plan = services.change_tree(operation, params, effective_date=decision.effective_date, user=request.user,
-                                title=title, decision_number=decision.decision_number)
+                                title=title, decision_number=decision.decision_number, allowed=allowed)
     created = plan.result.get("steps", [{}])[0].get("units_created") if plan.status == "applied" else None
     unit_id = params.get("unit")
     if created:
@@ -243,26 +259,27 @@ def dissolve_unit(request, unit_id: int, payload: DissolveIn):
 @router.put("/units/{unit_id}/quotas", response={200: QuotaOut, 400: ErrorOut, 403: ErrorOut},
             summary="Set the staffing quota (biên chế) of a unit for a year and category")
 def set_quota(request, unit_id: int, payload: QuotaIn):
-    _require_manage(request)
+    _require_manage(request, unit_id)
     return services.set_quota(get_object_or_404(Unit, pk=unit_id), **payload.dict())
 
 
 @router.post("/units/{unit_id}/positions", response={201: PositionOut, 400: ErrorOut, 403: ErrorOut}, summary="Open a job position")
 def add_position(request, unit_id: int, payload: PositionIn):
-    _require_manage(request)
+    _require_manage(request, unit_id)
     return Status(201, services.add_position(get_object_or_404(Unit, pk=unit_id), **payload.dict()))
 
 
 @router.post("/units/{unit_id}/positions/{position_id}/close", response={200: PositionOut, 400: ErrorOut, 403: ErrorOut},
              summary="Close a job position from a date")
 def close_position(request, unit_id: int, position_id: int, payload: CloseIn):
-    _require_manage(request)
+    _require_manage(request, unit_id)
     return services.close_position(get_object_or_404(JobPosition, pk=position_id, unit_id=unit_id), valid_to=payload.valid_to)
 
 
 @router.get("/reorganizations", response=list[PlanOut], summary="Reorganization plans, newest first")
 @paginate(LimitOffsetPagination)
 def list_plans(request):
+    _require_manage(request)
     return ReorgPlan.objects.prefetch_related("steps").order_by("-created_at")
 
 
@@ -279,6 +296,7 @@ def create_plan(request, payload: PlanIn):
 
 @router.get("/reorganizations/{plan_id}", response=PlanOut, summary="A plan with its steps and result")
 def get_plan(request, plan_id: int):
+    _require_manage(request)
     return get_object_or_404(ReorgPlan, pk=plan_id)
 
 
@@ -300,20 +318,21 @@ def remove_step(request, plan_id: int, position: int):
 
 @router.post("/reorganizations/{plan_id}/preview", response=dict, summary="What the plan would do; changes nothing")
 def preview_plan(request, plan_id: int):
-    return services.preview_plan(get_object_or_404(ReorgPlan, pk=plan_id)).as_dict()
+    allowed = _require_manage(request)
+    return services.preview_plan(get_object_or_404(ReorgPlan, pk=plan_id), allowed).as_dict()
 
 
 @router.post("/reorganizations/{plan_id}/apply", response={200: PlanOut, 400: ErrorOut, 403: ErrorOut}, summary="Apply the plan now, all or nothing")
 def apply_plan(request, plan_id: int):
-    _require_manage(request)
+    allowed = _require_manage(request)
     plan = get_object_or_404(ReorgPlan, pk=plan_id)
-    services.apply_plan(plan, request.user)
+    services.apply_plan(plan, request.user, allowed=allowed)
     return plan
 
 
 @router.post("/reorganizations/{plan_id}/schedule", response={200: PlanOut, 400: ErrorOut, 403: ErrorOut}, summary="Apply the plan on its effective date")
 def schedule_plan(request, plan_id: int):
-    _require_manage(request)
+    allowed = _require_manage(request)
     plan = get_object_or_404(ReorgPlan, pk=plan_id)
-    services.schedule_plan(plan, request.user)
+    services.schedule_plan(plan, request.user, allowed)
     return plan

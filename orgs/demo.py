@@ -17,6 +17,8 @@ def demo_steps(data: dict) -> list[dict]:
     for unit in data["units"]:
         params = {k: unit.get(k, "") for k in ("name", "short_name", "code", "kind", "level", "address")}
         params["parent"] = codes[unit["parent"]] if unit["parent"] else None
+        if unit.get("managing_body"):
+            params["managing_body"] = codes[unit["managing_body"]]
         params["quotas"] = unit.get("quotas", [])
         params["positions"] = unit.get("positions", [])
         steps.append({"operation": "create", "params": params})

@@ -22,7 +22,6 @@ class Unit(models.Model):
     class Meta:
         verbose_name = _("unit")
         verbose_name_plural = _("units")
-        permissions = [("manage_org", _("Can change the organization tree"))]
 
     def __str__(self):
         current = self.versions.order_by("-valid_from").first()

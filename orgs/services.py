@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from catalogs.models import CatalogEntry
 from catalogs.services import entries as catalog_entries
+from common.errors import ServiceError
 from common.text import nfc, search_key
 
 from .codes import validate_identifier_code
@@ -25,12 +26,12 @@ Operation = ReorgStep.Operation
 UNIT_FIELDS = ("name", "short_name", "code", "address", "kind", "level", "parent", "managing_body")
 
 
-class ReorgError(Exception):
+class ReorgError(ServiceError):
     """A change to the organization that cannot apply; in a plan, the whole plan is refused and nothing changes."""
 
     def __init__(self, message: str, field: str | None = None, position: int | None = None):
-        super().__init__(message)
-        self.message, self.field, self.position = message, field, position
+        super().__init__(message, field)
+        self.position = position
 
     def as_dict(self) -> dict:
         return {"position": self.position, "field": self.field, "message": self.message}
@@ -73,9 +74,12 @@ class TreeNode:
         return 1 + sum(child.count() for child in self.children)
 
 
-def tree_on(day: datetime.date, query: str = "") -> list[TreeNode]:
-    """The tree as it stood on a day; with a query, the matching units and their ancestors."""
-    versions = list(versions_on(day).select_related("kind", "level").order_by("name"))
+def tree_on(day: datetime.date, query: str = "", allowed: frozenset[int] | None = None) -> list[TreeNode]:
+    """The tree as it stood on a day, limited to the allowed units (their tops become roots);
+    with a query, the matching units and their ancestors."""
+    versions = versions_on(day).select_related("kind", "level").order_by("name")
+    if allowed is not None:
+        versions = versions.filter(unit_id__in=allowed)
     nodes = {v.unit_id: TreeNode(v) for v in versions}
     roots = []
     for node in nodes.values():
@@ -94,14 +98,23 @@ def _prune(node: TreeNode, key: str) -> TreeNode | None:
     return None
 
 
-def search_units(query: str, day: datetime.date, limit: int = 50):
+def search_units(query: str, day: datetime.date, limit: int = 50, allowed: frozenset[int] | None = None):
     key = search_key(query)
+    versions = versions_on(day) if allowed is None else versions_on(day).filter(unit_id__in=allowed)
     return (
-        versions_on(day)
+        versions
         .filter(Q(search_key__contains=key) | Q(code__iexact=query.strip()) | Q(short_name__icontains=query.strip()))
         .select_related("kind", "level")
         .order_by("name")[:limit]
     )
+
+
+def unit_by_code(code: str, field_name: str = "unit") -> Unit:
+    """The active unit holding an identifier code, or a refusal naming the field."""
+    version = UnitVersion.objects.filter(code=(code or "").strip().upper(), valid_to__isnull=True).select_related("unit").first()
+    if version is None:
+        raise ReorgError(_("No active unit has the code or id “%(ref)s”.") % {"ref": code}, field_name)
+    return version.unit
 
 
 def version_on(unit: Unit, day: datetime.date) -> UnitVersion | None:
@@ -118,18 +131,28 @@ def ancestors_on(unit_id: int, day: datetime.date) -> list[UnitVersion]:
     return list(reversed(chain))
 
 
-def subtree_unit_ids(unit_id: int, day: datetime.date) -> set[int]:
-    """The unit and every unit under it on a day (the scope of an account or a report)."""
-    children: dict[int, list[int]] = {}
+def children_map(day: datetime.date) -> dict[int | None, list[int]]:
+    """parent unit id -> ids of its sub-units on a day (None -> the roots); one query."""
+    children: dict[int | None, list[int]] = {}
     for child, parent in versions_on(day).values_list("unit_id", "parent_id"):
         children.setdefault(parent, []).append(child)
-    found, stack = {unit_id}, [unit_id]
+    return children
+
+
+def subtree_ids(roots, children: dict[int | None, list[int]]) -> set[int]:
+    """The given units and every unit under them."""
+    found, stack = set(roots), list(roots)
     while stack:
-        for child in children.get(stack.pop(), []):
+        for child in children.get(stack.pop(), ()):
             if child not in found:
                 found.add(child)
                 stack.append(child)
     return found
+
+
+def subtree_unit_ids(unit_id: int, day: datetime.date) -> set[int]:
+    """The unit and every unit under it on a day (the scope of an account or a report)."""
+    return subtree_ids([unit_id], children_map(day))
 
 
 def unit_names_by_code() -> dict[str, str]:
@@ -190,8 +213,10 @@ class TreeState:
     hundreds of steps to a few statements per step.
     """
 
-    def __init__(self, day: datetime.date):
+    def __init__(self, day: datetime.date, allowed: frozenset[int] | None = None):
         self.day = day
+        # Units the acting user may change (None: no restriction, for seeds and the system itself).
+        self.allowed = set(allowed) if allowed is not None else None
         self.open: dict[int, UnitVersion] = {v.unit_id: v for v in UnitVersion.objects.filter(valid_to__isnull=True)}
         self.by_code = {v.code: v.unit_id for v in self.open.values() if v.code}
         self.children: dict[int, set[int]] = {}
@@ -223,7 +248,13 @@ class TreeState:
     # -- lookups
 
     def resolve(self, ref, field_name: str) -> int:
-        """A unit reference in a step: an identifier code (text) or a unit id (number)."""
+        """A unit reference in a step: an identifier code (text) or a unit id (number), inside the user's scope."""
+        unit_id = self._lookup(ref, field_name)
+        if self.allowed is not None and unit_id not in self.allowed:
+            raise ReorgError(_("You may not change %(unit)s: it is outside your scope.") % {"unit": self.name(unit_id)}, field_name)
+        return unit_id
+
+    def _lookup(self, ref, field_name: str) -> int:
         if isinstance(ref, int) and ref in self.open:
             return ref
         if isinstance(ref, str) and ref.strip() in self.by_code:
@@ -351,7 +382,11 @@ class TreeState:
         return version
 
     def create(self, values: dict, step: ReorgStep) -> UnitVersion:
+        if self.allowed is not None and values.get("parent_id") is None:
+            raise ReorgError(_("Only those who manage the whole tree may create a top-level unit."), "parent")
         unit = Unit.objects.create(established_on=self.day)
+        if self.allowed is not None:
+            self.allowed.add(unit.pk)
         version = UnitVersion(unit=unit, valid_from=self.day, step=step, **values)
         version.search_key = search_key(f"{version.name} {version.short_name}")
         self._new.append(version)
@@ -644,8 +679,8 @@ OPERATIONS = {
 }
 
 
-def _run_steps(plan: ReorgPlan) -> list[StepOutcome]:
-    state = TreeState(plan.effective_date)
+def _run_steps(plan: ReorgPlan, allowed: frozenset[int] | None) -> list[StepOutcome]:
+    state = TreeState(plan.effective_date, allowed)
     outcomes = []
     for step in plan.steps.order_by("position"):
         try:
@@ -689,13 +724,13 @@ class _Rollback(Exception):
     pass
 
 
-def preview_plan(plan: ReorgPlan) -> Preview:
+def preview_plan(plan: ReorgPlan, allowed: frozenset[int] | None = None) -> Preview:
     """Run the plan in a transaction that is always rolled back: exactly what apply would do."""
     outcomes, error = [], None
     try:
         with transaction.atomic():
             try:
-                outcomes = _run_steps(plan)
+                outcomes = _run_steps(plan, allowed)
             except ReorgError as exc:
                 error = exc
             raise _Rollback
@@ -753,8 +788,10 @@ def remove_step(plan: ReorgPlan, position: int) -> None:
                 step.save(update_fields=["position"])
 
 
-def apply_plan(plan: ReorgPlan, user, today: datetime.date | None = None) -> Preview:
-    """Apply every step at the plan's effective date, atomically; a bad step leaves everything unchanged."""
+def apply_plan(plan: ReorgPlan, user, today: datetime.date | None = None, allowed: frozenset[int] | None = None) -> Preview:
+    """Apply every step at the plan's effective date, atomically; a bad step leaves everything unchanged.
+
+    `allowed` is the set of units the user may change (authz scope of org.manage); None only for the system."""
     today = today or timezone.localdate()
     if plan.status not in (ReorgPlan.Status.DRAFT, ReorgPlan.Status.SCHEDULED):
         raise ReorgError(_("This plan has already been applied."), "status")
@@ -767,7 +804,7 @@ def apply_plan(plan: ReorgPlan, user, today: datetime.date | None = None) -> Pre
         locked = ReorgPlan.objects.select_for_update().get(pk=plan.pk)
         if locked.status not in (ReorgPlan.Status.DRAFT, ReorgPlan.Status.SCHEDULED):
             raise ReorgError(_("This plan has already been applied."), "status")
-        preview = Preview(_run_steps(plan), None)
+        preview = Preview(_run_steps(plan, allowed), None)
         plan.status = ReorgPlan.Status.APPLIED
         plan.applied_by = user
         plan.applied_at = timezone.now()
@@ -776,12 +813,12 @@ def apply_plan(plan: ReorgPlan, user, today: datetime.date | None = None) -> Pre
     return preview
 
 
-def schedule_plan(plan: ReorgPlan, user) -> Preview:
+def schedule_plan(plan: ReorgPlan, user, allowed: frozenset[int] | None = None) -> Preview:
     """Check the plan now and have the worker apply it on its effective date."""
     from .tasks import apply_scheduled_plan
 
     _editable(plan)
-    preview = preview_plan(plan)
+    preview = preview_plan(plan, allowed)
     if preview.error:
         raise preview.error
     plan.status = ReorgPlan.Status.SCHEDULED
@@ -792,13 +829,15 @@ def schedule_plan(plan: ReorgPlan, user) -> Preview:
     return preview
 
 
-def apply_due_plans(today: datetime.date | None = None) -> list[ReorgPlan]:
-    """Apply scheduled plans whose date has come; a plan that no longer fits is marked failed with why."""
+def apply_due_plans(today: datetime.date | None = None, scope_of=None) -> list[ReorgPlan]:
+    """Apply scheduled plans whose date has come, within the scope their author holds that day;
+    a plan that no longer fits is marked failed with why. scope_of(user, day) gives that scope."""
     today = today or timezone.localdate()
     done = []
     for plan in ReorgPlan.objects.filter(status=ReorgPlan.Status.SCHEDULED, effective_date__lte=today).order_by("effective_date", "pk"):
+        allowed = scope_of(plan.created_by, today) if scope_of and plan.created_by else None
         try:
-            apply_plan(plan, plan.created_by, today)
+            apply_plan(plan, plan.created_by, today, allowed)
         except ReorgError as exc:
             plan.status = ReorgPlan.Status.FAILED
             plan.result = {"ok": False, "error": exc.as_dict()}
@@ -808,16 +847,16 @@ def apply_due_plans(today: datetime.date | None = None) -> list[ReorgPlan]:
 
 
 def change_tree(operation: str, params: dict, *, effective_date: datetime.date, user, title: str,
-                decision_number: str = "", today: datetime.date | None = None) -> ReorgPlan:
+                decision_number: str = "", today: datetime.date | None = None, allowed: frozenset[int] | None = None) -> ReorgPlan:
     """One operation as a one-step plan, applied now (or scheduled when dated in the future); all or nothing."""
     today = today or timezone.localdate()
     with transaction.atomic():
         plan = create_plan(title=title, effective_date=effective_date, user=user, decision_number=decision_number,
                            steps=[{"operation": operation, "params": params}])
         if effective_date > today:
-            schedule_plan(plan, user)
+            schedule_plan(plan, user, allowed)
         else:
-            apply_plan(plan, user, today)
+            apply_plan(plan, user, today, allowed)
     return plan
 
 

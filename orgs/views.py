@@ -1,5 +1,7 @@
+import datetime
+
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -7,27 +9,32 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import authz
+
 from . import services
 from .forms import AsOfForm, DissolveForm, MoveForm, PlanForm, PositionForm, QuotaForm, StepForm, StepsUploadForm, UnitForm
 from .models import JobPosition, ReorgPlan, Unit
 
-manage_org = permission_required("orgs.manage_org", raise_exception=True)
+
+def _managed(request) -> frozenset[int]:
+    """Units the user may change; refuses users who may change none."""
+    allowed = authz.scope(request.user, "org.manage").unit_ids
+    if not allowed:
+        authz.require(request.user, "org.manage")
+    return allowed
 UNIT_FORM_FIELDS = ("name", "short_name", "code", "kind", "level", "address", "managing_body")
-
-
-def _form_error(form, exc: services.ReorgError) -> None:
-    """Show a refused operation's message beside the field it names."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, str(exc))
 
 
 @login_required
 def tree(request):
     filters = AsOfForm(request.GET or None)
     day = filters.day()
+    visible = authz.scope(request.user, "org.view", day)
+    if not visible:
+        authz.require(request.user, "org.view", day=day)
     query = filters.cleaned_data.get("q", "") if filters.is_valid() else ""
-    roots = services.tree_on(day, query)
-    context = {"filters": filters, "day": day, "roots": roots, "query": query,
+    roots = services.tree_on(day, query, visible.unit_ids)
+    context = {"filters": filters, "day": day, "roots": roots, "query": query, "can_manage": authz.can(request.user, "org.manage"),
                "total": sum(root.count() for root in roots)}
     template = "orgs/_tree.html" if request.htmx and request.htmx.target == "tree" else "orgs/tree.html"
     return render(request, template, context)
@@ -38,6 +45,9 @@ def unit_detail(request, pk, quota_form=None, position_form=None, status=200):
     unit = get_object_or_404(Unit, pk=pk)
     filters = AsOfForm(request.GET or None)
     day = filters.day()
+    # An ended unit is judged by the scope of its last day.
+    authz.require(request.user, "org.view", unit.pk, day if unit.ended_on is None or day < unit.ended_on else unit.ended_on
+                  - datetime.timedelta(days=1))
     version = services.version_on(unit, day)
     context = {
         "unit": unit,
@@ -45,12 +55,13 @@ def unit_detail(request, pk, quota_form=None, position_form=None, status=200):
         "filters": filters,
         "version": version,
         "ancestors": services.ancestors_on(unit.pk, day) if version else [],
-        "children": services.versions_on(day).filter(parent=unit).select_related("kind").order_by("name"),
+        "children": authz.scope(request.user, "org.view", day).filter(services.versions_on(day).filter(parent=unit))
+                    .select_related("kind").order_by("name"),
         "history": unit.versions.select_related("parent", "kind", "level", "step__plan").order_by("-valid_from"),
         "quotas": services.quotas_of(unit),
         "positions": services.positions_on(unit, day),
         "links": services.successions_of(unit),
-        "can_manage": request.user.has_perm("orgs.manage_org"),
+        "can_manage": authz.can(request.user, "org.manage", unit.pk),
         "quota_form": quota_form or QuotaForm(),
         "position_form": position_form or PositionForm(),
     }
@@ -60,6 +71,7 @@ def unit_detail(request, pk, quota_form=None, position_form=None, status=200):
 def _unit_sub_form(request, pk, form_class, save, form_name):
     """Post of a form on the unit page: saved and back to the page, or the page again with the errors."""
     unit = get_object_or_404(Unit, pk=pk)
+    authz.require(request.user, "org.manage", unit.pk)
     form = form_class(request.POST)
     if form.is_valid():
         try:
@@ -67,29 +79,27 @@ def _unit_sub_form(request, pk, form_class, save, form_name):
             messages.success(request, _("Saved."))
             return redirect("orgs:unit", unit.pk)
         except services.ReorgError as exc:
-            _form_error(form, exc)
+            exc.add_to_form(form)
     return unit_detail(request, pk, status=400, **{form_name: form})
 
 
 @require_POST
 @login_required
-@manage_org
 def unit_set_quota(request, pk):
     return _unit_sub_form(request, pk, QuotaForm, services.set_quota, "quota_form")
 
 
 @require_POST
 @login_required
-@manage_org
 def unit_add_position(request, pk):
     return _unit_sub_form(request, pk, PositionForm, services.add_position, "position_form")
 
 
 @require_POST
 @login_required
-@manage_org
 def unit_close_position(request, pk, position_id):
     position = get_object_or_404(JobPosition, pk=position_id, unit_id=pk)
+    authz.require(request.user, "org.manage", pk)
     try:
         services.close_position(position, valid_to=timezone.localdate())
         messages.success(request, _("Saved."))
@@ -102,10 +112,10 @@ def _change(request, form, operation, params, title, success_url, template, cont
     try:
         plan = services.change_tree(
             operation, params, effective_date=form.cleaned_data["effective_date"], user=request.user, title=title,
-            decision_number=form.cleaned_data.get("decision_number", ""),
+            decision_number=form.cleaned_data.get("decision_number", ""), allowed=_managed(request),
         )
     except services.ReorgError as exc:
-        _form_error(form, exc)
+        exc.add_to_form(form)
         return render(request, template, {**context, "form": form}, status=400)
     if plan.status == ReorgPlan.Status.SCHEDULED:
         messages.success(request, _("Scheduled for %(date)s.") % {"date": services.fmt_date(plan.effective_date)})
@@ -115,8 +125,8 @@ def _change(request, form, operation, params, title, success_url, template, cont
 
 
 @login_required
-@manage_org
 def unit_create(request):
+    _managed(request)
     form = UnitForm(request.POST or None, initial={"parent": request.GET.get("parent", "")})
     context = {"form": form, "title": _("New unit")}
     if request.method == "POST" and form.is_valid():
@@ -128,9 +138,9 @@ def unit_create(request):
 
 
 @login_required
-@manage_org
 def unit_edit(request, pk):
     unit = get_object_or_404(Unit, pk=pk, ended_on__isnull=True)
+    authz.require(request.user, "org.manage", unit.pk)
     current = unit.versions.get(valid_to__isnull=True)
     initial = {"name": current.name, "short_name": current.short_name, "code": current.code, "kind": current.kind.code,
                "level": current.level.code, "address": current.address,
@@ -147,9 +157,9 @@ def unit_edit(request, pk):
 
 
 @login_required
-@manage_org
 def unit_move(request, pk):
     unit = get_object_or_404(Unit, pk=pk, ended_on__isnull=True)
+    authz.require(request.user, "org.manage", unit.pk)
     form = MoveForm(request.POST or None)
     context = {"form": form, "title": _("Move %(name)s") % {"name": unit}, "unit": unit}
     if request.method == "POST" and form.is_valid():
@@ -160,9 +170,9 @@ def unit_move(request, pk):
 
 
 @login_required
-@manage_org
 def unit_dissolve(request, pk):
     unit = get_object_or_404(Unit, pk=pk, ended_on__isnull=True)
+    authz.require(request.user, "org.manage", unit.pk)
     form = DissolveForm(request.POST or None)
     context = {"form": form, "title": _("Dissolve %(name)s") % {"name": unit}, "unit": unit, "danger": True}
     if request.method == "POST" and form.is_valid():
@@ -174,13 +184,14 @@ def unit_dissolve(request, pk):
 
 @login_required
 def plan_list(request):
+    _managed(request)
     plans = ReorgPlan.objects.select_related("created_by").order_by("-created_at")[:200]
-    return render(request, "orgs/plan_list.html", {"plans": plans, "can_manage": request.user.has_perm("orgs.manage_org")})
+    return render(request, "orgs/plan_list.html", {"plans": plans, "can_manage": True})
 
 
 @login_required
-@manage_org
 def plan_create(request):
+    _managed(request)
     form = PlanForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         plan = services.create_plan(user=request.user, **form.cleaned_data)
@@ -190,6 +201,7 @@ def plan_create(request):
 
 @login_required
 def plan_detail(request, pk, step_form=None, upload_form=None, status=200):
+    _managed(request)
     plan = get_object_or_404(ReorgPlan, pk=pk)
     steps = list(plan.steps.all())
     names = services.unit_names_by_code()
@@ -201,7 +213,7 @@ def plan_detail(request, pk, step_form=None, upload_form=None, status=200):
         "step_form": step_form or StepForm(),
         "upload_form": upload_form or StepsUploadForm(),
         "step_fields": StepForm.FIELDS,
-        "can_manage": request.user.has_perm("orgs.manage_org"),
+        "can_manage": True,
         "units": services.versions_on(plan.effective_date).only("code", "name").exclude(code="").order_by("code"),
     }
     return render(request, "orgs/plan_detail.html", context, status=status)
@@ -209,8 +221,8 @@ def plan_detail(request, pk, step_form=None, upload_form=None, status=200):
 
 @require_POST
 @login_required
-@manage_org
 def plan_add_step(request, pk):
+    _managed(request)
     plan = get_object_or_404(ReorgPlan, pk=pk)
     form = StepForm(request.POST)
     if form.is_valid():
@@ -218,14 +230,14 @@ def plan_add_step(request, pk):
             services.add_step(plan, form.cleaned_data["operation"], form.params())
             return redirect("orgs:plan", plan.pk)
         except services.ReorgError as exc:
-            _form_error(form, exc)
+            exc.add_to_form(form)
     return plan_detail(request, pk, step_form=form, status=400)
 
 
 @require_POST
 @login_required
-@manage_org
 def plan_upload_steps(request, pk):
+    _managed(request)
     plan = get_object_or_404(ReorgPlan, pk=pk)
     form = StepsUploadForm(request.POST, request.FILES)
     if form.is_valid():
@@ -239,8 +251,8 @@ def plan_upload_steps(request, pk):
 
 @require_POST
 @login_required
-@manage_org
 def plan_remove_step(request, pk, position):
+    _managed(request)
     plan = get_object_or_404(ReorgPlan, pk=pk)
     try:
         services.remove_step(plan, position)
@@ -251,21 +263,22 @@ def plan_remove_step(request, pk, position):
 
 @login_required
 def plan_preview(request, pk):
+    allowed = _managed(request)
     plan = get_object_or_404(ReorgPlan, pk=pk)
-    return render(request, "orgs/_preview.html", {"plan": plan, "preview": services.preview_plan(plan)})
+    return render(request, "orgs/_preview.html", {"plan": plan, "preview": services.preview_plan(plan, allowed)})
 
 
 @require_POST
 @login_required
-@manage_org
 def plan_apply(request, pk):
+    allowed = _managed(request)
     plan = get_object_or_404(ReorgPlan, pk=pk)
     try:
         if request.POST.get("action") == "schedule":
-            services.schedule_plan(plan, request.user)
+            services.schedule_plan(plan, request.user, allowed)
             messages.success(request, _("Scheduled for %(date)s.") % {"date": services.fmt_date(plan.effective_date)})
         else:
-            services.apply_plan(plan, request.user)
+            services.apply_plan(plan, request.user, allowed=allowed)
             messages.success(request, _("The plan was applied."))
     except services.ReorgError as exc:
         messages.error(request, str(exc))

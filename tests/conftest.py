@@ -4,9 +4,10 @@ import os
 import factory
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from hypothesis import settings as hypothesis_settings
 
+from accounts.models import Role, RoleGrant
+from accounts.services import load_roles
 from catalogs.models import Catalog
 from catalogs.services import load_catalogs
 from orgs import services
@@ -25,6 +26,7 @@ def catalogs(db):
     # Transactional tests flush the database, so load again when the tables are empty.
     if not Catalog.objects.exists():
         load_catalogs()
+        load_roles()
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -37,21 +39,28 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = "Nguyễn Văn"
     first_name = factory.Faker("first_name", locale="vi_VN")
     password = factory.django.Password("pw-for-tests-1")
+    must_change_password = False
 
     @factory.post_generation
-    def manage_org(user, create, extracted, **kwargs):
-        if create and extracted:
-            user.user_permissions.add(Permission.objects.get(codename="manage_org"))
+    def grant(user, create, extracted, **kwargs):
+        """grant=("role_code", "unit code") or a list of them: active grants over the unit and the units under it."""
+        if not (create and extracted):
+            return
+        for role, code in [extracted] if isinstance(extracted[0], str) else extracted:
+            RoleGrant.objects.create(user=user, role=Role.objects.get(code=role), unit=open_version(code).unit,
+                                     valid_from=datetime.date(2025, 1, 1))
 
 
 @pytest.fixture
-def admin_user(catalogs):
-    return UserFactory(username="sonoivu", manage_org=True)
+def admin_user(small_tree):
+    """Sở Nội vụ administrator over the whole province."""
+    return UserFactory(username="sonoivu", grant=("doha_admin", "000.00.00.H19"))
 
 
 @pytest.fixture
-def viewer(catalogs):
-    return UserFactory(username="lanhdao")
+def viewer(small_tree):
+    """Leadership viewer over the whole province: reads, changes nothing."""
+    return UserFactory(username="lanhdao", grant=("leader_viewer", "000.00.00.H19"))
 
 
 def unit_params(code: str, name: str, parent: str | None = None, kind: str = "DEPARTMENT", level: str = "PROVINCE", **extra) -> dict:
@@ -68,7 +77,7 @@ def open_version(code: str) -> UnitVersion:
 
 
 @pytest.fixture
-def small_tree(catalogs, admin_user):
+def small_tree(catalogs):
     """Province > two departments (each with two offices) and one commune with one office."""
     steps = [
         {"operation": "create", "params": unit_params("000.00.00.H19", "UBND tỉnh", kind="PROVINCE_COMMITTEE")},
@@ -90,4 +99,4 @@ def small_tree(catalogs, admin_user):
         {"operation": "create", "params": unit_params("000.01.51.H19", "Phòng Kinh tế phường Trấn Biên", "000.00.51.H19",
                                                       kind="COMMUNE_OFFICE", level="COMMUNE")},
     ]
-    apply(steps, admin_user, title="initial tree")
+    apply(steps, None, title="initial tree")

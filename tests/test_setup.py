@@ -7,6 +7,7 @@ import sys
 from django.conf import settings
 from django.core.management import call_command
 
+from accounts.models import Role, RoleGrant
 from orgs.demo import synthetic_steps
 from orgs.models import ReorgPlan, Unit, UnitVersion
 
@@ -14,6 +15,7 @@ from orgs.models import ReorgPlan, Unit, UnitVersion
 def test_production_mode_passes_the_deploy_check_with_no_warning(tmp_path):
     inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {**inherited, "DJANGO_ENV": "production", "SECRET_KEY": "k" * 20 + "production-test-secret-0123456789-abcdefgh",
+           "FIELD_INDEX_KEY": "production-test-index-key",
            "ALLOWED_HOSTS": "cbccvc.dongnai.gov.vn", "VAR_DIR": str(tmp_path)}
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
@@ -26,6 +28,8 @@ def test_seed_demo_builds_the_province_once_and_prints_accounts(catalogs, capsys
     out = capsys.readouterr().out
     units = Unit.objects.count()
     assert 55 <= units <= 80 and "sonoivu" in out and "lanhdao" in out
+    roles = set(RoleGrant.objects.values_list("role__code", flat=True))
+    assert roles == set(Role.objects.values_list("code", flat=True))  # one demo account per role
     assert UnitVersion.objects.filter(valid_to__isnull=True, parent__isnull=True).count() == 1
     assert ReorgPlan.objects.filter(status="draft").exists()  # the example reform, ready to preview
     call_command("seed_demo")

@@ -14,8 +14,8 @@ PASSWORD = "pw-for-browser-1"
 
 @pytest.fixture
 def demo(catalogs):
-    user = UserFactory(username="sonoivu", password=PASSWORD, manage_org=True)
-    seed_demo_tree(user)
+    seed_demo_tree(None)
+    user = UserFactory(username="sonoivu", password=PASSWORD, grant=("doha_admin", "000.00.00.H19"))
     return user
 
 

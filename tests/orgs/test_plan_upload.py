@@ -11,15 +11,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from orgs import services
 from orgs.demo import seed_demo_tree
 from orgs.models import ReorgPlan, Unit
+from tests.conftest import UserFactory
 
 TEMPLATE = settings.BASE_DIR / "orgs" / "static" / "orgs" / "plan-template.csv"
 
 
 @pytest.fixture
-def demo_client(client, admin_user):
-    seed_demo_tree(admin_user)
-    client.force_login(admin_user)
-    plan = ReorgPlan.objects.create(title="Sắp xếp", effective_date=datetime.date.today(), created_by=admin_user)
+def demo_client(client, catalogs):
+    seed_demo_tree(None)
+    admin = UserFactory(grant=("doha_admin", "000.00.00.H19"))
+    client.force_login(admin)
+    plan = ReorgPlan.objects.create(title="Sắp xếp", effective_date=datetime.date.today(), created_by=admin)
     return client, plan
 
 

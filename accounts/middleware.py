@@ -1,0 +1,32 @@
+from django.contrib.auth import logout
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+# Pages a user may reach while their password must change.
+EXEMPT_PREFIXES = ("/login/", "/logout/", "/i18n/", "/static/", "/account/password/")
+
+
+class AccountStateMiddleware:
+    """Ends sessions of locked or closed accounts and of sessions ended by an administrator; forces a password
+    change after first login or a reset. Checked on every request, so it takes effect on the next one."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated:
+            login_at = request.session.get("login_at", 0)
+            if not user.usable or (user.sessions_valid_after and login_at < user.sessions_valid_after.timestamp()):
+                logout(request)
+                return self._refuse(request, _("Your session has ended. Please log in again."), "login")
+            if user.must_change_password and not request.path.startswith(EXEMPT_PREFIXES):
+                return self._refuse(request, _("Change your password before you continue."), "accounts:password_change")
+        return self.get_response(request)
+
+    @staticmethod
+    def _refuse(request, message, url_name):
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message}, status=401 if url_name == "login" else 403)
+        return redirect(url_name)

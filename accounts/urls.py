@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("", views.my_account, name="me"),
+    path("password/", views.password_change, name="password_change"),
+    path("tokens/", views.token_create, name="token_create"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("users/", views.user_list, name="users"),
+    path("users/new/personal/", views.create_personal, name="create_personal"),
+    path("users/new/agency/", views.create_agency, name="create_agency"),
+    path("users/<int:pk>/", views.user_detail, name="user"),
+    path("users/<int:pk>/grant/", views.user_grant, name="user_grant"),
+    path("users/<int:pk>/reset-password/", views.user_reset_password, name="user_reset_password"),
+    path("users/<int:pk>/lock/", views.user_lock, name="user_lock"),
+    path("users/<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
+    path("users/<int:pk>/rename/", views.user_rename, name="user_rename"),
+    path("users/<int:pk>/end-sessions/", views.user_end_sessions, name="user_end_sessions"),
+    path("grants/<int:pk>/change/", views.grant_change, name="grant_change"),
+]

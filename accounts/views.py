@@ -1,0 +1,236 @@
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from common.errors import ServiceError
+from orgs.services import unit_by_code
+
+from . import authz, services
+from .forms import AgencyAccountForm, GrantChangeForm, GrantForm, LockForm, PasswordChangeForm, PersonalAccountForm, RenameForm, TokenForm
+from .models import RoleGrant, User
+
+
+def _written_request(request, form):
+    data = form.cleaned_data
+    return services.record_written_request(request.user, document_number=data["document_number"],
+                                           document_date=data["document_date"], scan=data["scan"])
+
+
+def _show_password_once(request, user, password):
+    # Shown on the next page only; the session copy is dropped as soon as it is displayed.
+    request.session["one_time_password"] = {"username": user.username, "password": password}
+
+
+@login_required
+def my_account(request):
+    context = {
+        "grants": RoleGrant.objects.filter(user=request.user).select_related("role", "unit").order_by("-valid_from"),
+        "logins": request.user.login_events.all()[:20],
+        "tokens": request.user.api_tokens.order_by("-created_at"),
+        "token_form": TokenForm(),
+        "password_due": services.password_change_due(request.user),
+        "new_token": request.session.pop("new_token", None),
+    }
+    return render(request, "accounts/me.html", context)
+
+
+@login_required
+def password_change(request):
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_own_password(request.user, form.cleaned_data["old_password"], form.cleaned_data["new_password1"])
+        except ServiceError as exc:
+            exc.add_to_form(form)
+        else:
+            update_session_auth_hash(request, request.user)
+            messages.success(request, _("Your password has been changed."))
+            return redirect("accounts:me")
+    return render(request, "accounts/password_change.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def user_list(request):
+    if not authz.can(request.user, "accounts.view"):
+        raise PermissionDenied
+    query = request.GET.get("q", "").strip()
+    users = services.visible_accounts(request.user).order_by("unit_id", "last_name", "first_name")
+    if query:
+        users = users.filter(Q(username__icontains=query) | Q(last_name__icontains=query) | Q(first_name__icontains=query))
+    context = {"users": users[:500], "query": query,
+               "can_create": authz.can(request.user, "accounts.manage"),
+               "can_create_agency": authz.can(request.user, "accounts.manage_agency")}
+    return render(request, "accounts/user_list.html", context)
+
+
+def _create(request, form_class, create, template_title):
+    form = form_class(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            data = dict(form.cleaned_data)
+            data["unit"] = unit_by_code(data["unit"])
+            if form_class is AgencyAccountForm:
+                data["written_request"] = _written_request(request, form)
+                for key in ("document_number", "document_date", "scan"):
+                    data.pop(key)
+            user, password = create(request.user, request=request, **data)
+        except ServiceError as exc:
+            exc.add_to_form(form)
+        else:
+            _show_password_once(request, user, password)
+            return redirect("accounts:user", user.pk)
+    return render(request, "accounts/form.html", {"form": form, "title": template_title}, status=400 if form.errors else 200)
+
+
+@login_required
+def create_personal(request):
+    if not authz.can(request.user, "accounts.manage"):
+        raise PermissionDenied
+    return _create(request, PersonalAccountForm, services.create_personal_account, _("New personal account"))
+
+
+@login_required
+def create_agency(request):
+    if not authz.can(request.user, "accounts.manage_agency"):
+        raise PermissionDenied
+    return _create(request, AgencyAccountForm, services.create_agency_account, _("New agency account"))
+
+
+@login_required
+def user_detail(request, pk, grant_form=None, status=200):
+    user = get_object_or_404(User.objects.select_related("unit"), pk=pk)
+    services.require_can_view_account(request.user, user)
+    context = {
+        "account": user,
+        "grants": user.grants.select_related("role", "unit", "request").prefetch_related("changes__request").order_by("-valid_from"),
+        "grant_form": grant_form or GrantForm(),
+        "change_form": GrantChangeForm(),
+        "rename_form": RenameForm(initial={"username": user.username}),
+        "lock_form": LockForm(),
+        "one_time_password": request.session.pop("one_time_password", None),
+        "can_grant": authz.can(request.user, "roles.grant"),
+        "logins": user.login_events.all()[:10],
+    }
+    return render(request, "accounts/user_detail.html", context, status=status)
+
+
+@require_POST
+@login_required
+def user_grant(request, pk):
+    user = get_object_or_404(User, pk=pk)
+    services.require_can_view_account(request.user, user)
+    form = GrantForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.grant_role(request.user, user=user, role=data["role"], unit=unit_by_code(data["unit"]),
+                                valid_from=data["valid_from"], valid_to=data["valid_to"], read_only=data["read_only"],
+                                include_subtree=data["include_subtree"], written_request=_written_request(request, form),
+                                request=request)
+        except ServiceError as exc:
+            exc.add_to_form(form)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("accounts:user", user.pk)
+    return user_detail(request, pk, grant_form=form, status=400)
+
+
+@require_POST
+@login_required
+def grant_change(request, pk):
+    grant = get_object_or_404(RoleGrant.objects.select_related("user", "role"), pk=pk)
+    services.require_can_view_account(request.user, grant.user)
+    form = GrantChangeForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            written = _written_request(request, form)
+            if data["change"] == "revoke":
+                services.revoke_grant(request.user, grant, written_request=written, request=request)
+            elif data["change"] == "extend":
+                services.extend_grant(request.user, grant, valid_to=data["valid_to"], written_request=written, request=request)
+            else:
+                unit = unit_by_code(data["unit"]) if data["unit"] else None
+                services.restrict_grant(request.user, grant, read_only=data["read_only"], unit=unit, written_request=written,
+                                        request=request)
+            messages.success(request, _("Saved."))
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+    else:
+        messages.error(request, " ".join(f"{form.fields[f].label}: {e[0]}" if f in form.fields else e[0] for f, e in form.errors.items()))
+    return redirect("accounts:user", grant.user_id)
+
+
+def _account_action(request, pk, act, shows_password=False):
+    user = get_object_or_404(User, pk=pk)
+    try:
+        result = act(user)
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        if shows_password:
+            _show_password_once(request, user, result)
+        messages.success(request, _("Saved."))
+    return redirect("accounts:user", user.pk)
+
+
+@require_POST
+@login_required
+def user_reset_password(request, pk):
+    return _account_action(request, pk, lambda user: services.reset_password(request.user, user, request=request), shows_password=True)
+
+
+@require_POST
+@login_required
+def user_lock(request, pk):
+    reason = request.POST.get("reason", "")
+    return _account_action(request, pk, lambda user: services.lock_account(request.user, user, reason, request=request))
+
+
+@require_POST
+@login_required
+def user_unlock(request, pk):
+    return _account_action(request, pk, lambda user: services.unlock_account(request.user, user, request=request))
+
+
+@require_POST
+@login_required
+def user_rename(request, pk):
+    username = request.POST.get("username", "")
+    return _account_action(request, pk, lambda user: services.rename_user(request.user, user, username, request=request))
+
+
+@require_POST
+@login_required
+def user_end_sessions(request, pk):
+    return _account_action(request, pk, lambda user: services.end_sessions_of(request.user, user, request=request))
+
+
+@require_POST
+@login_required
+def token_create(request):
+    form = TokenForm(request.POST)
+    if form.is_valid():
+        try:
+            _token, raw = services.create_token(request.user, **form.cleaned_data)
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+        else:
+            request.session["new_token"] = raw
+    else:
+        messages.error(request, _("Check the token's name and period."))
+    return redirect("accounts:me")
+
+
+@require_POST
+@login_required
+def token_revoke(request, pk):
+    token = get_object_or_404(request.user.api_tokens, pk=pk)
+    services.revoke_token(request.user, token)
+    messages.success(request, _("Saved."))
+    return redirect("accounts:me")

@@ -1,0 +1,24 @@
+"""Writing audit events. Callers pass what happened; secrets never go into details."""
+
+from .models import AuditEvent
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def record(actor, action: str, *, obj=None, unit_id: int | None = None, outcome: str = "ok", details: dict | None = None,
+           request=None) -> AuditEvent:
+    """Append an event."""
+    actor = actor if getattr(actor, "is_authenticated", False) else None
+    event = AuditEvent(actor=actor, action=action, outcome=outcome, unit_id=unit_id, details=details or {},
+                       ip_address=client_ip(request))
+    if obj is not None:
+        event.object_type, event.object_id = obj._meta.label_lower, str(obj.pk)
+    event.save()
+    return event
+
+
+def record_refusal(actor, action: str, *, reason: str, unit_id: int | None = None, details: dict | None = None, request=None):
+    """Audit a refused attempt; call it after the refused transaction has rolled back, so the record survives."""
+    return record(actor, action, unit_id=unit_id, outcome="refused", details={"reason": reason, **(details or {})}, request=request)
