@@ -222,6 +222,15 @@ def revoke_grant(actor, grant: RoleGrant, *, written_request, request=None) -> R
     return _change_grant(actor, grant, "revoke", written_request, request, revoked_at=timezone.now())
 
 
+def may_manage(actor, user: User) -> bool:
+    """May the actor administer this account (reset, lock, rename, end sessions)?"""
+    if user.kind == User.Kind.AGENCY:
+        return authz.can(actor, "accounts.manage_agency", user.unit_id)
+    if user.unit_id is None:
+        return authz.can(actor, "roles.grant_any")
+    return authz.can(actor, "accounts.manage", administering_unit(user.unit))
+
+
 def _require_manager_of(actor, user: User, audit_action: str, request=None) -> None:
     if user.kind == User.Kind.AGENCY:
         _check_allowed(actor, "accounts.manage_agency", user.unit_id, audit_action, request)

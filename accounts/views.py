@@ -114,6 +114,7 @@ def user_detail(request, pk, grant_form=None, status=200):
         "lock_form": LockForm(),
         "one_time_password": request.session.pop("one_time_password", None),
         "can_grant": authz.can(request.user, "roles.grant"),
+        "can_manage": services.may_manage(request.user, user),
         "logins": user.login_events.all()[:10],
     }
     return render(request, "accounts/user_detail.html", context, status=status)
@@ -124,6 +125,7 @@ def user_detail(request, pk, grant_form=None, status=200):
 def user_grant(request, pk):
     user = get_object_or_404(User, pk=pk)
     services.require_can_view_account(request.user, user)
+    authz.require(request.user, "roles.grant")
     form = GrantForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
@@ -144,7 +146,7 @@ def user_grant(request, pk):
 @login_required
 def grant_change(request, pk):
     grant = get_object_or_404(RoleGrant.objects.select_related("user", "role"), pk=pk)
-    services.require_can_view_account(request.user, grant.user)
+    authz.require(request.user, "roles.grant", grant.unit_id)
     form = GrantChangeForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
@@ -168,6 +170,8 @@ def grant_change(request, pk):
 
 def _account_action(request, pk, act, shows_password=False):
     user = get_object_or_404(User, pk=pk)
+    if not services.may_manage(request.user, user):
+        raise PermissionDenied
     try:
         result = act(user)
     except ServiceError as exc:

@@ -1,0 +1,222 @@
+"""Accounts, roles and grants (R-3.4, R-3.6, R-3.7, R-3.8, R-6.2, R-6.3, R-12.2, R-12.3, R-13.7, R-14.1, R-16.2)."""
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone, translation
+
+from accounts import authz, services
+from accounts.models import Role, RoleGrant, User, WrittenRequest
+from audit.models import AuditEvent
+from orgs import services as org_services
+from tests.conftest import UserFactory, open_version
+
+FINANCE, FINANCE_OFFICE, PLANNING, COMMUNE, COMMUNE_OFFICE, HOME = (
+    "000.00.01.H19", "000.01.01.H19", "000.00.02.H19", "000.00.51.H19", "000.01.51.H19", "000.00.00.H19")
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
+
+
+def unit(code):
+    return open_version(code).unit
+
+
+def authz_role(code):
+    return Role.objects.get(code=code)
+
+
+def written(actor, number="12/ĐN-STC"):
+    return WrittenRequest.objects.create(document_number=number, document_date=datetime.date(2025, 8, 1), recorded_by=actor,
+                                         scan=SimpleUploadedFile("request.pdf", b"%PDF-1.4 test"))
+
+
+@pytest.fixture
+def hr_finance(small_tree):
+    return UserFactory(username="tccb.stc", grant=("hr_officer", FINANCE))
+
+
+def refusals(action):
+    return AuditEvent.objects.filter(action=action, outcome="refused").count()
+
+
+def test_hr_officer_creates_personal_accounts_in_scope_only_R_6_2(hr_finance):
+    user, password = services.create_personal_account(hr_finance, unit=unit(FINANCE_OFFICE), username="nv.vp",
+                                                      last_name="Lê Văn", first_name="Tám", citizen_id="075123456789")
+    assert user.kind == User.Kind.PERSONAL and user.must_change_password and user.check_password(password)
+    assert user.password.startswith("argon2$")
+    assert authz.can(user, "self.view", user.unit_id) and not authz.can(user, "people.view")
+    with pytest.raises(services.AccountError):
+        services.create_personal_account(hr_finance, unit=unit(PLANNING), username="nv.khdt", last_name="A", first_name="B",
+                                         citizen_id="075123456780")
+    assert not User.objects.filter(username="nv.khdt").exists()
+    assert refusals("accounts.create_personal") == 1
+
+
+def test_one_personal_account_per_person_R_12_2(hr_finance):
+    services.create_personal_account(hr_finance, unit=unit(FINANCE), username="a1", last_name="Lê", first_name="A",
+                                     citizen_id="075000000001")
+    with pytest.raises(services.AccountError) as err:
+        services.create_personal_account(hr_finance, unit=unit(FINANCE_OFFICE), username="a2", last_name="Lê", first_name="A",
+                                         citizen_id="075000000001")
+    assert err.value.field == "citizen_id" and "a1" in err.value.message
+    with pytest.raises(services.AccountError) as err:
+        services.create_personal_account(hr_finance, unit=unit(FINANCE), username="A1", last_name="Lê", first_name="B",
+                                         citizen_id="075000000002")
+    assert err.value.field == "username"
+    with pytest.raises(services.AccountError) as err:
+        services.create_personal_account(hr_finance, unit=unit(FINANCE), username="a3", last_name="Lê", first_name="B",
+                                         citizen_id="12345")
+    assert err.value.field == "citizen_id"
+    assert User.objects.filter(username__in=["a2", "A1", "a3"]).count() == 0
+
+
+def test_the_body_above_a_commune_creates_its_staff_accounts_R_6_3(small_tree, admin_user):
+    org_services.change_tree("update", {"unit": COMMUNE, "managing_body": PLANNING}, effective_date=datetime.date(2025, 8, 1),
+                             user=admin_user, title="Sở KH&ĐT quản lý tài khoản của phường")
+    commune_hr = UserFactory(grant=("hr_officer", COMMUNE))
+    body_hr = UserFactory(grant=("hr_officer", PLANNING))
+    with pytest.raises(services.AccountError):
+        services.create_personal_account(commune_hr, unit=unit(COMMUNE), username="cc.phuong", last_name="Lê", first_name="C",
+                                         citizen_id="075000000003")
+    user, _password = services.create_personal_account(body_hr, unit=unit(COMMUNE), username="cc.phuong", last_name="Lê",
+                                                       first_name="C", citizen_id="075000000003")
+    assert user.unit == unit(COMMUNE)
+
+
+def test_agency_accounts_are_created_by_doha_with_a_written_request_R_3_6(admin_user, hr_finance):
+    with pytest.raises(services.AccountError):
+        services.create_agency_account(hr_finance, unit=unit(FINANCE), username="stc", last_name="Trần", first_name="Giám",
+                                       written_request=written(hr_finance))
+    with pytest.raises(services.AccountError) as err:
+        services.create_agency_account(admin_user, unit=unit(FINANCE), username="stc", last_name="Trần", first_name="Giám",
+                                       written_request=None)
+    assert err.value.field == "written_request"
+    head, _password = services.create_agency_account(admin_user, unit=unit(FINANCE), username="stc", last_name="Trần",
+                                                     first_name="Giám", written_request=written(admin_user))
+    assert head.kind == User.Kind.AGENCY
+    assert authz.can(head, "records.approve", unit(FINANCE_OFFICE).pk) and not authz.can(head, "records.approve", unit(PLANNING).pk)
+
+
+def test_delegated_administration_stays_inside_its_subtree_and_its_roles_R_14_1_R_16_2(admin_user):
+    delegate = UserFactory(username="qtv.stc")
+    services.grant_role(admin_user, user=delegate, role=authz_role("account_admin"), unit=unit(FINANCE),
+                        valid_from=datetime.date(2025, 8, 1), valid_to=None, written_request=written(admin_user))
+    target = UserFactory()
+    services.grant_role(delegate, user=target, role=authz_role("hr_officer"), unit=unit(FINANCE_OFFICE),
+                        valid_from=datetime.date(2025, 8, 1), valid_to=None, written_request=written(delegate))
+    for role, code in [("hr_officer", PLANNING), ("unit_head", FINANCE), ("doha_admin", FINANCE)]:
+        with pytest.raises(services.AccountError):
+            services.grant_role(delegate, user=target, role=authz_role(role), unit=unit(code), valid_from=datetime.date(2025, 8, 1),
+                                valid_to=None, written_request=written(delegate))
+    with pytest.raises(services.AccountError) as err:
+        services.grant_role(delegate, user=target, role=authz_role("employee"), unit=unit(FINANCE), valid_from=datetime.date(2025, 8, 1),
+                            valid_to=None, written_request=None)
+    assert err.value.field == "written_request"
+    assert RoleGrant.objects.filter(user=target).count() == 1
+    assert refusals("roles.grant") == 4
+
+
+def test_an_expired_delegation_grants_nothing_R_16_2(admin_user):
+    delegate = UserFactory()
+    today = timezone.localdate()
+    services.grant_role(admin_user, user=delegate, role=authz_role("account_admin"), unit=unit(FINANCE),
+                        valid_from=today - datetime.timedelta(days=30), valid_to=today, written_request=written(admin_user))
+    with pytest.raises(services.AccountError):
+        services.grant_role(delegate, user=UserFactory(), role=authz_role("employee"), unit=unit(FINANCE), valid_from=today,
+                            valid_to=None, written_request=written(delegate))
+
+
+def test_revocation_and_restriction_take_effect_on_the_next_request_R_3_8(client, admin_user):
+    hr = UserFactory(grant=("hr_officer", FINANCE))
+    client.force_login(hr)
+    finance_page = f"/orgs/units/{unit(FINANCE).pk}/"
+    assert client.get(finance_page).status_code == 200
+    grant = hr.grants.get()
+    services.restrict_grant(admin_user, grant, read_only=True, written_request=written(admin_user))
+    hr = User.objects.get(pk=hr.pk)
+    assert authz.can(hr, "people.view", unit(FINANCE).pk) and not authz.can(hr, "accounts.manage", unit(FINANCE).pk)
+    services.revoke_grant(admin_user, grant, written_request=written(admin_user))
+    assert client.get(finance_page).status_code == 403
+    assert [c.action for c in grant.changes.all()] == ["restrict", "revoke"]
+
+
+def test_restricting_to_a_unit_outside_the_grant_is_refused(admin_user):
+    hr = UserFactory(grant=("hr_officer", FINANCE))
+    with pytest.raises(services.AccountError) as err:
+        services.restrict_grant(admin_user, hr.grants.get(), unit=unit(PLANNING), written_request=written(admin_user))
+    assert err.value.field == "unit"
+
+
+def test_first_login_and_reset_force_a_new_password_R_12_3(client, hr_finance):
+    user, password = services.create_personal_account(hr_finance, unit=unit(FINANCE), username="moi", last_name="Lê",
+                                                      first_name="Mới", citizen_id="075000000009")
+    client.force_login(user)
+    response = client.get("/orgs/")
+    assert response.status_code == 302 and response.url == "/account/password/"
+    weak = client.post("/account/password/", {"old_password": password, "new_password1": "moi12345", "new_password2": "moi12345"})
+    assert weak.status_code == 400
+    good = client.post("/account/password/", {"old_password": password, "new_password1": "Hoa-sen-nở-2026!",
+                                               "new_password2": "Hoa-sen-nở-2026!"})
+    assert good.status_code == 302 and client.get("/orgs/").status_code == 200
+    services.reset_password(hr_finance, user)
+    assert client.get("/orgs/").status_code == 302  # the reset ended the session
+
+
+def test_lock_ends_sessions_and_unlock_restores(client, admin_user):
+    user = UserFactory(grant=("leader_viewer", HOME))
+    client.force_login(user)
+    assert client.get("/orgs/").status_code == 200
+    with pytest.raises(services.AccountError):
+        services.lock_account(admin_user, user, "")
+    services.lock_account(admin_user, user, "Báo mất mật khẩu")
+    assert client.get("/orgs/").status_code == 302
+    services.unlock_account(admin_user, User.objects.get(pk=user.pk))
+    client.force_login(User.objects.get(pk=user.pk))
+    assert client.get("/orgs/").status_code == 200
+
+
+def test_api_token_scopes_expiry_and_revocation_R_3_8(client, admin_user):
+    _token, raw = services.create_token(admin_user, name="đồng bộ", scopes=["org.view"], days=30)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    assert client.get("/api/v1/units", **auth).status_code == 200
+    body = {"name": "X", "kind": "DEPARTMENT", "level": "PROVINCE", "parent": HOME}
+    assert client.post("/api/v1/units", body, content_type="application/json", **auth).status_code == 403
+    _full, raw_full = services.create_token(admin_user, name="toàn quyền", scopes=[], days=1)
+    assert client.post("/api/v1/units", body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw_full}").status_code == 201
+    services.revoke_token(admin_user, _token)
+    assert client.get("/api/v1/units", **auth).status_code == 401
+    _full.expires_at = timezone.now() - datetime.timedelta(seconds=1)
+    _full.save()
+    assert client.get("/api/v1/units", HTTP_AUTHORIZATION=f"Bearer {raw_full}").status_code == 401
+    assert client.get("/api/v1/units", HTTP_AUTHORIZATION="Bearer cb_forged").status_code == 401
+
+
+def test_token_stops_when_its_account_is_locked(client, admin_user):
+    user = UserFactory(grant=("leader_viewer", HOME))
+    _token, raw = services.create_token(user, name="t", scopes=[], days=5)
+    services.lock_account(admin_user, user, "nghỉ việc")
+    assert client.get("/api/v1/units", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+
+
+def test_login_history_and_lockout_after_repeated_failures_R_13_7(client, small_tree):
+    user = UserFactory(username="thu", password="Đúng-mật-khẩu-2026", grant=("employee", FINANCE))
+    for _ in range(5):
+        client.post("/login/", {"username": "thu", "password": "sai"})
+    locked = client.post("/login/", {"username": "thu", "password": "Đúng-mật-khẩu-2026"})
+    assert locked.status_code == 429
+    assert user.login_events.filter(success=False).count() >= 5
+    assert not user.login_events.filter(success=True).exists()
+
+
+def test_successful_login_is_recorded_for_its_owner(client, small_tree):
+    user = UserFactory(username="lan", password="Đúng-mật-khẩu-2026", grant=("employee", FINANCE))
+    response = client.post("/login/", {"username": "lan", "password": "Đúng-mật-khẩu-2026"})
+    assert response.status_code == 302
+    assert user.login_events.filter(success=True).count() == 1
+    page = client.get("/account/").content.decode()
+    assert "127.0.0.1" in page and "lan" in page

@@ -1,0 +1,213 @@
+"""Every role × every page and API endpoint × an object inside and outside the role's scope (R-4.4, R-3.4).
+
+A new URL or API operation without a rule here fails the suite: add its rule (the action it needs and
+the object its scope is judged on) together with the check in the view."""
+
+import datetime
+import json
+
+import pytest
+from django.db import transaction
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts import authz
+from accounts.models import ApiToken, Role, RoleGrant
+from accounts.services import create_token
+from config.api import api
+from orgs.models import JobPosition, ReorgPlan
+from tests.conftest import UserFactory, open_version
+
+FINANCE, PLANNING = "000.00.01.H19", "000.00.02.H19"
+LOGIN_ONLY = "login only"  # any logged-in user: their own account pages, shared catalogs
+PUBLIC = "public"
+
+# route name -> (action, what the scope is judged on)
+PAGE_RULES = {
+    "login": (PUBLIC, None), "logout": (PUBLIC, None), "set_language": (PUBLIC, None),
+    "catalogs:list": (LOGIN_ONLY, None), "catalogs:detail": (LOGIN_ONLY, None),
+    "accounts:me": (LOGIN_ONLY, None), "accounts:password_change": (LOGIN_ONLY, None),
+    "accounts:token_create": (LOGIN_ONLY, None), "accounts:token_revoke": (LOGIN_ONLY, "own_token"),
+    "orgs:tree": ("org.view", None), "orgs:unit": ("org.view", "unit"),
+    "orgs:unit_create": ("org.manage", None), "orgs:unit_edit": ("org.manage", "unit"), "orgs:unit_move": ("org.manage", "unit"),
+    "orgs:unit_dissolve": ("org.manage", "unit"), "orgs:unit_set_quota": ("org.manage", "unit"),
+    "orgs:unit_add_position": ("org.manage", "unit"), "orgs:unit_close_position": ("org.manage", "position"),
+    "orgs:plans": ("org.manage", None), "orgs:plan_create": ("org.manage", None), "orgs:plan": ("org.manage", "plan"),
+    "orgs:plan_add_step": ("org.manage", "plan"), "orgs:plan_upload_steps": ("org.manage", "plan"),
+    "orgs:plan_remove_step": ("org.manage", "plan"), "orgs:plan_preview": ("org.manage", "plan"), "orgs:plan_apply": ("org.manage", "plan"),
+    "accounts:users": ("accounts.view", None), "accounts:create_personal": ("accounts.manage", None),
+    "accounts:create_agency": ("accounts.manage_agency", None), "accounts:user": ("accounts.view", "user"),
+    "accounts:user_grant": ("roles.grant", "user"), "accounts:grant_change": ("roles.grant", "grant"),
+    "accounts:user_reset_password": ("accounts.manage", "user"), "accounts:user_lock": ("accounts.manage", "user"),
+    "accounts:user_unlock": ("accounts.manage", "user"), "accounts:user_rename": ("accounts.manage", "user"),
+    "accounts:user_end_sessions": ("accounts.manage", "user"),
+}
+# API operation id -> (action, object)
+API_RULES = {
+    "catalogs_api_list_catalogs": (LOGIN_ONLY, None), "catalogs_api_catalog_entries": (LOGIN_ONLY, None),
+    "orgs_api_list_units": ("org.view", None), "orgs_api_unit_tree": ("org.view", None), "orgs_api_get_unit": ("org.view", "unit"),
+    "orgs_api_create_unit": ("org.manage", None), "orgs_api_update_unit": ("org.manage", "unit"),
+    "orgs_api_move_unit": ("org.manage", "unit"), "orgs_api_dissolve_unit": ("org.manage", "unit"),
+    "orgs_api_set_quota": ("org.manage", "unit"), "orgs_api_add_position": ("org.manage", "unit"),
+    "orgs_api_close_position": ("org.manage", "position"),
+    "orgs_api_list_plans": ("org.manage", None), "orgs_api_create_plan": ("org.manage", None), "orgs_api_get_plan": ("org.manage", "plan"),
+    "orgs_api_add_steps": ("org.manage", "plan"), "orgs_api_remove_step": ("org.manage", "plan"),
+    "orgs_api_preview_plan": ("org.manage", "plan"), "orgs_api_apply_plan": ("org.manage", "plan"),
+    "orgs_api_schedule_plan": ("org.manage", "plan"),
+}
+
+
+# A valid body per write operation, so the check under test is authorization, not input validation.
+API_BODIES = {
+    "orgs_api_create_unit": {"name": "Phòng mới", "kind": "DEPT_OFFICE", "level": "PROVINCE", "parent": FINANCE},
+    "orgs_api_update_unit": {"short_name": "Tên ngắn"},
+    "orgs_api_move_unit": {"parent": FINANCE},
+    "orgs_api_dissolve_unit": {"children_to": FINANCE},
+    "orgs_api_set_quota": {"year": 2026, "category": "CC", "amount": 5},
+    "orgs_api_add_position": {"code": "MTX", "name": "Vị trí thử", "category": "CC"},
+    "orgs_api_close_position": {"valid_to": "2099-01-01"},
+    "orgs_api_create_plan": {"title": "Phương án thử", "effective_date": "2025-09-01"},
+    "orgs_api_add_steps": [],
+}
+
+
+def page_routes(resolver=None, namespace=""):
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "api-v1" or "api" in str(entry.pattern):
+                continue
+            yield from page_routes(entry, f"{namespace}{entry.namespace}:" if entry.namespace else namespace)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}", entry
+
+
+def api_operations():
+    for path, methods in api.get_openapi_schema()["paths"].items():
+        for method, operation in methods.items():
+            yield operation["operationId"], method, path
+
+
+def test_every_page_and_api_operation_has_a_rule():
+    assert {name for name, _pattern in page_routes()} - set(PAGE_RULES) == set()
+    assert {op for op, _m, _p in api_operations()} - set(API_RULES) == set()
+
+
+@pytest.fixture
+def objects(small_tree, admin_user):
+    """For each kind of object, one inside the tested scope (Sở Tài chính) and one outside (Sở KH&ĐT)."""
+    made = {}
+    for side, code in (("in", FINANCE), ("out", PLANNING)):
+        unit = open_version(code).unit
+        made[side] = {
+            "unit": unit.pk,
+            "position": JobPosition.objects.filter(unit=unit).first().pk,
+            "user": UserFactory(unit=unit, grant=("employee", code)).pk,
+            "grant": RoleGrant.objects.filter(unit=unit).first().pk,
+            "plan": ReorgPlan.objects.first().pk,
+        }
+    return made
+
+
+def page_url(name, pattern, object_ids):
+    keys = list(pattern.pattern.converters)
+    if not keys:
+        return reverse(name)
+    kwargs = {}
+    rule = PAGE_RULES[name][1]
+    for key in keys:
+        if key == "pk":
+            kwargs[key] = object_ids[rule] if rule in object_ids else object_ids.get("unit")
+        elif key == "position_id":
+            kwargs[key] = object_ids["position"]
+        elif key == "position":
+            kwargs[key] = 1
+        elif key == "code":
+            kwargs[key] = "unit_kind"
+    if name == "orgs:unit_close_position":
+        kwargs["pk"] = object_ids["unit"]
+    return reverse(name, kwargs=kwargs)
+
+
+def api_url(path, object_ids, rule_object):
+    values = {"unit_id": object_ids["unit"], "position_id": object_ids["position"], "plan_id": object_ids["plan"],
+              "code": "unit_kind", "position": 1}
+    for key, value in values.items():
+        path = path.replace("{" + key + "}", str(value))
+    return path
+
+
+def expected_allowed(user, action, side, rule_object):
+    if action in (PUBLIC, LOGIN_ONLY):
+        return True
+    if rule_object in (None, "plan", "own_token"):
+        return authz.can(user, action)
+    if rule_object == "user" and action == "accounts.manage":
+        return side == "in" and authz.can(user, action, open_version(FINANCE).unit_id)
+    return side == "in" and authz.can(user, action, open_version(FINANCE).unit_id)
+
+
+def call(client, method, url, **extra):
+    if method in ("get", "delete"):
+        extra.pop("data", None)
+        extra.pop("content_type", None)
+    with transaction.atomic():
+        response = getattr(client, method)(url, **extra)
+        transaction.set_rollback(True)
+    return response
+
+
+ROLE_CODES = ["doha_admin", "account_admin", "hr_officer", "unit_head", "deputy_head", "approval_delegate", "leader_viewer",
+              "inspector", "employee", None]
+
+
+@pytest.mark.parametrize("role", ROLE_CODES)
+def test_role_matrix_over_pages_and_api_R_4_4(client, objects, role):
+    if role:
+        assert Role.objects.filter(code=role).exists()
+    user = UserFactory(username=f"matrix-{role}", grant=(role, FINANCE) if role else None)
+    client.force_login(user)
+    _token, raw = create_token(user, name="matrix", scopes=[], days=1)
+    failures = []
+    for name, pattern in page_routes():
+        action, rule_object = PAGE_RULES[name]
+        if action == PUBLIC:
+            continue
+        for side in ("in", "out"):
+            ids = dict(objects[side])
+            if rule_object == "own_token":
+                ids["own_token"] = ApiToken.objects.get(user=user).pk
+            url = page_url(name, pattern, ids)
+            for method in ("get", "post"):
+                status = call(client, method, url).status_code
+                if status == 405:
+                    continue
+                allowed = expected_allowed(user, action, side, rule_object)
+                if allowed and status in (403, 401) or not allowed and status != 403:
+                    failures.append(f"{method.upper()} {name} [{side}] -> {status}, expected {'allowed' if allowed else '403'}")
+    for operation, method, path in api_operations():
+        action, rule_object = API_RULES[operation]
+        for side in ("in", "out"):
+            url = api_url(path, objects[side], rule_object)
+            status = call(client, method, url, content_type="application/json", data=json.dumps(API_BODIES.get(operation, {})),
+                          HTTP_AUTHORIZATION=f"Bearer {raw}").status_code
+            allowed = expected_allowed(user, action, side, rule_object)
+            if status == 422 or allowed and status in (403, 401) or not allowed and status != 403:
+                failures.append(f"API {method.upper()} {path} [{side}] -> {status}, expected {'allowed' if allowed else '403'}")
+    assert failures == []
+
+
+def test_anonymous_visitors_reach_only_the_login_page(client, objects):
+    for name, pattern in page_routes():
+        if PAGE_RULES[name][0] == PUBLIC:
+            continue
+        response = client.get(page_url(name, pattern, objects["in"]))
+        assert response.status_code in (302, 405) and (response.status_code == 405 or "/login/" in response.url), name
+    for _operation, method, path in api_operations():
+        assert call(client, method, api_url(path, objects["in"], None), content_type="application/json", data="{}").status_code == 401
+
+
+def test_expired_grant_gives_nothing(client, objects):
+    user = UserFactory(username="expired")
+    RoleGrant.objects.create(user=user, role=Role.objects.get(code="doha_admin"), unit=open_version(FINANCE).unit,
+                             valid_from=datetime.date(2024, 1, 1), valid_to=datetime.date(2025, 1, 1))
+    client.force_login(user)
+    assert client.get(f"/orgs/units/{objects['in']['unit']}/").status_code == 403
