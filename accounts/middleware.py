@@ -1,10 +1,13 @@
+from django.conf import settings
 from django.contrib.auth import logout
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-# Pages a user may reach while their password must change.
-EXEMPT_PREFIXES = ("/login/", "/logout/", "/i18n/", "/static/", "/account/password/")
+from . import authz
+
+# Pages a user may reach while their password must change or their second factor is pending.
+EXEMPT_PREFIXES = ("/login/", "/logout/", "/i18n/", "/static/", "/account/password/", "/account/2fa/")
 
 
 class AccountStateMiddleware:
@@ -21,8 +24,11 @@ class AccountStateMiddleware:
             if not user.usable or (user.sessions_valid_after and login_at < user.sessions_valid_after.timestamp()):
                 logout(request)
                 return self._refuse(request, _("Your session has ended. Please log in again."), "login")
-            if user.must_change_password and not request.path.startswith(EXEMPT_PREFIXES):
-                return self._refuse(request, _("Change your password before you continue."), "accounts:password_change")
+            if not request.path.startswith(EXEMPT_PREFIXES):
+                if user.must_change_password:
+                    return self._refuse(request, _("Change your password before you continue."), "accounts:password_change")
+                if settings.TWO_FACTOR_REQUIRED and not user.is_verified() and authz.requires_second_factor(user):
+                    return self._refuse(request, _("Confirm your login with your second factor."), "accounts:2fa_verify")
         return self.get_response(request)
 
     @staticmethod

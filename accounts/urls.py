@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import twofactor, views
 
 app_name = "accounts"
 urlpatterns = [
     path("", views.my_account, name="me"),
     path("password/", views.password_change, name="password_change"),
+    path("2fa/", twofactor.enroll, name="2fa_enroll"),
+    path("2fa/verify/", twofactor.verify, name="2fa_verify"),
     path("tokens/", views.token_create, name="token_create"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("users/", views.user_list, name="users"),

@@ -13,6 +13,7 @@ from orgs.services import unit_by_code
 from . import authz, services
 from .forms import AgencyAccountForm, GrantChangeForm, GrantForm, LockForm, PasswordChangeForm, PersonalAccountForm, RenameForm, TokenForm
 from .models import RoleGrant, User
+from .twofactor import has_confirmed_device
 
 
 def _written_request(request, form):
@@ -35,6 +36,7 @@ def my_account(request):
         "token_form": TokenForm(),
         "password_due": services.password_change_due(request.user),
         "new_token": request.session.pop("new_token", None),
+        "has_2fa": has_confirmed_device(request.user),
     }
     return render(request, "accounts/me.html", context)
 

@@ -15,6 +15,8 @@ VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 PRODUCTION = os.environ.get("DJANGO_ENV", "development") == "production"
+# Where a demo database is seeded, demo accounts may be printed; never in production.
+DEMO_MODE = not PRODUCTION and os.environ.get("DEMO_MODE", "1") == "1"
 DEBUG = not PRODUCTION and os.environ.get("DEBUG", "1") == "1"
 
 if PRODUCTION:
@@ -107,6 +109,10 @@ PASSWORD_HASHERS = [
 # people change their password regularly; the period is configuration.
 PASSWORD_MAX_AGE_DAYS = int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "180"))
 
+# Second factor for the roles that ask for it (administrators, heads, approvers). The demo turns it off so its
+# accounts can be tried without an authenticator app; production keeps it on.
+TWO_FACTOR_REQUIRED = os.environ.get("TWO_FACTOR_REQUIRED", "0" if DEMO_MODE else "1") == "1"
+
 # Brute force: 5 failures lock the username, or the address, for 15 minutes.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))
@@ -174,5 +180,3 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
-# Where a demo database is seeded, demo accounts may be printed; never in production.
-DEMO_MODE = not PRODUCTION and os.environ.get("DEMO_MODE", "1") == "1"
