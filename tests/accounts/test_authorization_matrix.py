@@ -26,6 +26,7 @@ PAGE_RULES = {
     "login": (PUBLIC, None), "logout": (PUBLIC, None), "set_language": (PUBLIC, None),
     "catalogs:list": (LOGIN_ONLY, None), "catalogs:detail": (LOGIN_ONLY, None),
     "accounts:me": (LOGIN_ONLY, None), "accounts:password_change": (LOGIN_ONLY, None),
+    "accounts:2fa_enroll": (LOGIN_ONLY, None), "accounts:2fa_verify": (LOGIN_ONLY, None),
     "accounts:token_create": (LOGIN_ONLY, None), "accounts:token_revoke": (LOGIN_ONLY, "own_token"),
     "orgs:tree": ("org.view", None), "orgs:unit": ("org.view", "unit"),
     "orgs:unit_create": ("org.manage", None), "orgs:unit_edit": ("org.manage", "unit"), "orgs:unit_move": ("org.manage", "unit"),
