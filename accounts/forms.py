@@ -97,3 +97,12 @@ class TokenForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["scopes"].choices = [(a, a) for a in ACTIONS]
+
+
+class PasswordReportForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    kind = forms.ChoiceField(label=_("What happened"), choices=[("lost", _("I lost or forgot my password")),
+                                                               ("stolen", _("Someone else may know my password"))],
+                             widget=forms.RadioSelect)
+    message = forms.CharField(label=_("How to reach you, and anything else"), max_length=500, required=False,
+                              widget=forms.Textarea(attrs={"rows": 3}))

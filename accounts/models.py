@@ -152,3 +152,23 @@ class LoginEvent(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+
+class PasswordReport(models.Model):
+    """A lost or stolen password reported by its owner; the head and Sở Nội vụ see it, an administrator resets (R-12.3)."""
+
+    class Kind(models.TextChoices):
+        LOST = "lost", _("lost")
+        STOLEN = "stolen", _("stolen")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="password_reports")
+    username = models.CharField(max_length=150)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    ip_address = models.GenericIPAddressField(null=True)
+    reported_at = models.DateTimeField(auto_now_add=True)
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-reported_at"]

@@ -22,7 +22,7 @@ from common.text import nfc
 from orgs.models import Unit, UnitVersion
 
 from . import authz
-from .models import ApiToken, GrantChange, Role, RoleGrant, WrittenRequest, citizen_id_index
+from .models import ApiToken, GrantChange, PasswordReport, Role, RoleGrant, WrittenRequest, citizen_id_index
 
 User = get_user_model()
 ROLES_FILE = settings.BASE_DIR / "data" / "roles.json"
@@ -314,6 +314,52 @@ def password_change_due(user: User) -> bool:
     if user.password_changed_at is None:
         return True
     return timezone.now() - user.password_changed_at > datetime.timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
+
+
+# ---------------------------------------------------------------- lost or stolen passwords
+
+REPORTS_PER_DAY = 3
+
+
+def report_password(username: str, kind: str, message: str = "", request=None) -> None:
+    """Record a lost/stolen password report. The answer never tells whether the username exists.
+    A stolen password also locks the account at once, so nobody keeps using it until the reset."""
+    username = nfc(username)[:150]
+    if kind not in PasswordReport.Kind.values:
+        raise AccountError(_("Say whether the password was lost or stolen."), "kind")
+    if not username:
+        raise AccountError(_("This field is required."), "username")
+    since = timezone.now() - datetime.timedelta(days=1)
+    if PasswordReport.objects.filter(username__iexact=username, reported_at__gte=since).count() >= REPORTS_PER_DAY:
+        return
+    user = User.objects.filter(username__iexact=username).first()
+    with transaction.atomic():
+        report = PasswordReport.objects.create(user=user, username=username, kind=kind, message=nfc(message)[:500],
+                                               ip_address=request.META.get("REMOTE_ADDR") if request else None)
+        if user is not None and kind == PasswordReport.Kind.STOLEN and user.locked_at is None:
+            user.locked_at, user.lock_reason = timezone.now(), _("Password reported stolen")
+            user.save(update_fields=["locked_at", "lock_reason"])
+            end_sessions(user)
+        record(user, "accounts.password_reported", obj=report, unit_id=user.unit_id if user else None, details={"kind": kind},
+               request=request)
+
+
+def open_password_reports(actor):
+    """Reports on accounts the actor may see (the head and Sở Nội vụ over the person's unit)."""
+    allowed = authz.scope(actor, "accounts.view")
+    return allowed.filter(PasswordReport.objects.filter(handled_at__isnull=True), "user__unit_id").select_related("user")
+
+
+def resolve_password_report(actor, report: PasswordReport, request=None) -> str:
+    """Reset the password of the reported account (and unlock it); returns the one-time password."""
+    if report.user is None or report.handled_at is not None:
+        raise AccountError(_("This report has already been handled or names no account."), None)
+    password = reset_password(actor, report.user, request=request)
+    if report.user.locked_at is not None:
+        unlock_account(actor, report.user, request=request)
+    report.handled_by, report.handled_at = actor, timezone.now()
+    report.save(update_fields=["handled_by", "handled_at"])
+    return password
 
 
 # ---------------------------------------------------------------- API tokens

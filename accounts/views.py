@@ -11,8 +11,18 @@ from common.errors import ServiceError
 from orgs.services import unit_by_code
 
 from . import authz, services
-from .forms import AgencyAccountForm, GrantChangeForm, GrantForm, LockForm, PasswordChangeForm, PersonalAccountForm, RenameForm, TokenForm
-from .models import RoleGrant, User
+from .forms import (
+    AgencyAccountForm,
+    GrantChangeForm,
+    GrantForm,
+    LockForm,
+    PasswordChangeForm,
+    PasswordReportForm,
+    PersonalAccountForm,
+    RenameForm,
+    TokenForm,
+)
+from .models import PasswordReport, RoleGrant, User
 from .twofactor import has_confirmed_device
 
 
@@ -41,6 +51,35 @@ def my_account(request):
     return render(request, "accounts/me.html", context)
 
 
+def password_report(request):
+    """Open to everyone: whoever lost their password cannot log in."""
+    form = PasswordReportForm(request.POST or None, initial={"username": request.user.username if request.user.is_authenticated else ""})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.report_password(request=request, **form.cleaned_data)
+        except ServiceError as exc:
+            exc.add_to_form(form)
+        else:
+            return render(request, "accounts/password_report_sent.html")
+    return render(request, "accounts/form.html", {"form": form, "title": _("Report a lost or stolen password")},
+                  status=400 if form.errors else 200)
+
+
+@require_POST
+@login_required
+def password_report_resolve(request, pk):
+    report = get_object_or_404(PasswordReport.objects.select_related("user"), pk=pk)
+    if report.user is None or not services.may_manage(request.user, report.user):
+        raise PermissionDenied
+    try:
+        password = services.resolve_password_report(request.user, report, request=request)
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+        return redirect("accounts:users")
+    _show_password_once(request, report.user, password)
+    return redirect("accounts:user", report.user_id)
+
+
 @login_required
 def password_change(request):
     form = PasswordChangeForm(request.POST or None)
@@ -64,7 +103,7 @@ def user_list(request):
     users = services.visible_accounts(request.user).order_by("unit_id", "last_name", "first_name")
     if query:
         users = users.filter(Q(username__icontains=query) | Q(last_name__icontains=query) | Q(first_name__icontains=query))
-    context = {"users": users[:500], "query": query,
+    context = {"users": users[:500], "query": query, "reports": services.open_password_reports(request.user),
                "can_create": authz.can(request.user, "accounts.manage"),
                "can_create_agency": authz.can(request.user, "accounts.manage_agency")}
     return render(request, "accounts/user_list.html", context)

@@ -220,3 +220,44 @@ def test_successful_login_is_recorded_for_its_owner(client, small_tree):
     assert user.login_events.filter(success=True).count() == 1
     page = client.get("/account/").content.decode()
     assert "127.0.0.1" in page and "lan" in page
+
+
+def test_lost_password_report_reaches_head_and_doha_who_reset_it_R_12_3(client, admin_user, hr_finance):
+    person = UserFactory(username="mat.mk", unit=unit(FINANCE_OFFICE), grant=("employee", FINANCE_OFFICE))
+    head = UserFactory(grant=("unit_head", FINANCE))
+    outsider_head = UserFactory(grant=("unit_head", PLANNING))
+    response = client.post("/account/password/report/", {"username": "mat.mk", "kind": "lost", "message": "ĐT 0912 345 678"})
+    assert response.status_code == 200
+    same = client.post("/account/password/report/", {"username": "khong.ton.tai", "kind": "lost"})
+    main = [r.content.decode().split("<main")[1] for r in (response, same)]
+    assert same.status_code == 200 and main[0] == main[1]  # does not tell whether the account exists
+    client.force_login(head)
+    assert "mat.mk" in client.get("/account/users/").content.decode()
+    client.force_login(outsider_head)
+    assert "mat.mk" not in client.get("/account/users/").content.decode()
+    client.force_login(hr_finance)
+    report = person.password_reports.get()
+    page = client.post(f"/account/users/password-reports/{report.pk}/resolve/", follow=True).content.decode()
+    assert 'id="one-time-password"' in page
+    person.refresh_from_db()
+    assert person.must_change_password and not person.check_password("pw-for-tests-1")
+    report.refresh_from_db()
+    assert report.handled_by == hr_finance
+
+
+def test_a_stolen_password_locks_the_account_at_once_R_12_3(client, small_tree):
+    person = UserFactory(username="bi.lo", grant=("employee", FINANCE))
+    other = client.__class__()
+    other.force_login(person)
+    assert other.get("/orgs/").status_code == 200
+    client.post("/account/password/report/", {"username": "bi.lo", "kind": "stolen"})
+    person.refresh_from_db()
+    assert person.locked_at is not None
+    assert other.get("/orgs/").status_code == 302
+
+
+def test_reports_are_limited_per_day(client, small_tree):
+    UserFactory(username="spam", grant=("employee", FINANCE))
+    for _ in range(5):
+        client.post("/account/password/report/", {"username": "spam", "kind": "lost"})
+    assert AuditEvent.objects.filter(action="accounts.password_reported").count() == services.REPORTS_PER_DAY

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import authz
-from accounts.models import ApiToken, Role, RoleGrant
+from accounts.models import ApiToken, PasswordReport, Role, RoleGrant
 from accounts.services import create_token
 from config.api import api
 from orgs.models import JobPosition, ReorgPlan
@@ -23,7 +23,8 @@ PUBLIC = "public"
 
 # route name -> (action, what the scope is judged on)
 PAGE_RULES = {
-    "login": (PUBLIC, None), "logout": (PUBLIC, None), "set_language": (PUBLIC, None),
+    "login": (PUBLIC, None), "logout": (PUBLIC, None), "set_language": (PUBLIC, None), "accounts:password_report": (PUBLIC, None),
+    "accounts:password_report_resolve": ("accounts.manage", "report"),
     "catalogs:list": (LOGIN_ONLY, None), "catalogs:detail": (LOGIN_ONLY, None),
     "accounts:me": (LOGIN_ONLY, None), "accounts:password_change": (LOGIN_ONLY, None),
     "accounts:2fa_enroll": (LOGIN_ONLY, None), "accounts:2fa_verify": (LOGIN_ONLY, None),
@@ -101,7 +102,8 @@ def objects(small_tree, admin_user):
         made[side] = {
             "unit": unit.pk,
             "position": JobPosition.objects.filter(unit=unit).first().pk,
-            "user": UserFactory(unit=unit, grant=("employee", code)).pk,
+            "user": (person := UserFactory(unit=unit, grant=("employee", code))).pk,
+            "report": PasswordReport.objects.create(user=person, username=person.username, kind="lost").pk,
             "grant": RoleGrant.objects.filter(unit=unit).first().pk,
             "plan": ReorgPlan.objects.first().pk,
         }
