@@ -4,10 +4,11 @@ from django.core.exceptions import PermissionDenied
 from ninja import NinjaAPI
 from ninja.security import HttpBearer, django_auth
 
+from accounts.api import router as accounts_router
 from accounts.services import user_for_token
 from catalogs.api import router as catalogs_router
+from common.errors import ServiceError
 from orgs.api import router as orgs_router
-from orgs.services import ReorgError
 
 
 class ApiTokenAuth(HttpBearer):
@@ -23,14 +24,14 @@ class ApiTokenAuth(HttpBearer):
 api = NinjaAPI(
     title="CSDL CBCCVC API",
     version="1",
-    description="Personnel database of the province: organization tree, catalogs, reorganizations.",
+    description="Personnel database of the province: organization tree, catalogs, reorganizations, accounts and roles.",
     auth=[ApiTokenAuth(), django_auth],
     urls_namespace="api-v1",
 )
 
 
-@api.exception_handler(ReorgError)
-def reorg_error(request, exc: ReorgError):
+@api.exception_handler(ServiceError)
+def service_error(request, exc: ServiceError):
     return api.create_response(request, {"detail": str(exc), **exc.as_dict()}, status=400)
 
 
@@ -40,4 +41,5 @@ def permission_denied(request, exc):
 
 
 api.add_router("/catalogs", catalogs_router)
+api.add_router("/accounts", accounts_router)
 api.add_router("/", orgs_router)

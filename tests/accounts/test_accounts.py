@@ -261,3 +261,23 @@ def test_reports_are_limited_per_day(client, small_tree):
     for _ in range(5):
         client.post("/account/password/report/", {"username": "spam", "kind": "lost"})
     assert AuditEvent.objects.filter(action="accounts.password_reported").count() == services.REPORTS_PER_DAY
+
+
+def test_accounts_api_create_grant_and_revoke_R_3_8(client, admin_user):
+    client.force_login(admin_user)
+    created = client.post("/api/v1/accounts/users", {"unit": FINANCE, "username": "api.nv", "last_name": "Lê", "first_name": "Api",
+                                                      "citizen_id": "075000000555"}, content_type="application/json")
+    assert created.status_code == 201 and len(created.json()["one_time_password"]) >= 12
+    user_id = created.json()["user"]["id"]
+    again = client.post("/api/v1/accounts/users", {"unit": FINANCE, "username": "api.nv2", "last_name": "Lê", "first_name": "Api",
+                                                    "citizen_id": "075000000555"}, content_type="application/json")
+    assert again.status_code == 400 and again.json()["field"] == "citizen_id"
+    scan = SimpleUploadedFile("dn.pdf", b"%PDF-1.4 de nghi")
+    granted = client.post(f"/api/v1/accounts/users/{user_id}/grants", {"role": "hr_officer", "unit": FINANCE_OFFICE,
+                                                                       "document_number": "5/ĐN", "document_date": "2025-08-02", "scan": scan})
+    assert granted.status_code == 201 and granted.json()["request"].startswith("5/ĐN")
+    revoked = client.post(f"/api/v1/accounts/grants/{granted.json()['id']}/revoke",
+                          {"document_number": "6/ĐN", "document_date": "2025-08-03", "scan": SimpleUploadedFile("x.pdf", b"%PDF")})
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    roles = {g["role"] for g in client.get(f"/api/v1/accounts/users/{user_id}/grants").json() if not g["revoked_at"]}
+    assert roles == {"employee"}

@@ -7,6 +7,7 @@ import datetime
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -55,6 +56,14 @@ API_RULES = {
     "orgs_api_add_steps": ("org.manage", "plan"), "orgs_api_remove_step": ("org.manage", "plan"),
     "orgs_api_preview_plan": ("org.manage", "plan"), "orgs_api_apply_plan": ("org.manage", "plan"),
     "orgs_api_schedule_plan": ("org.manage", "plan"),
+    "accounts_api_me": (LOGIN_ONLY, None), "accounts_api_roles": (LOGIN_ONLY, None),
+    "accounts_api_list_tokens": (LOGIN_ONLY, None), "accounts_api_create_token": (LOGIN_ONLY, None),
+    "accounts_api_revoke_token": (LOGIN_ONLY, "own_token"),
+    "accounts_api_list_users": ("accounts.view", None), "accounts_api_create_user": ("accounts.manage", None),
+    "accounts_api_get_user": ("accounts.view", "user"), "accounts_api_list_grants": ("accounts.view", "user"),
+    "accounts_api_add_grant": ("roles.grant", "user"), "accounts_api_revoke_grant": ("roles.grant", "grant"),
+    "accounts_api_reset_password": ("accounts.manage", "user"), "accounts_api_lock": ("accounts.manage", "user"),
+    "accounts_api_unlock": ("accounts.manage", "user"),
 }
 
 
@@ -69,6 +78,16 @@ API_BODIES = {
     "orgs_api_close_position": {"valid_to": "2099-01-01"},
     "orgs_api_create_plan": {"title": "Phương án thử", "effective_date": "2025-09-01"},
     "orgs_api_add_steps": [],
+    "accounts_api_create_user": {"unit": FINANCE, "username": "api.moi", "last_name": "Lê", "first_name": "Mới",
+                                 "citizen_id": "075000000777"},
+    "accounts_api_lock": {"reason": "kiểm tra"},
+    "accounts_api_create_token": {"name": "t", "scopes": [], "days": 1},
+}
+# Multipart operations: a written request with its scan.
+WRITTEN = {"document_number": "1/ĐN", "document_date": "2025-08-01"}
+API_MULTIPART = {
+    "accounts_api_add_grant": {**WRITTEN, "role": "employee", "unit": FINANCE},
+    "accounts_api_revoke_grant": WRITTEN,
 }
 
 
@@ -132,7 +151,8 @@ def page_url(name, pattern, object_ids):
 
 def api_url(path, object_ids, rule_object):
     values = {"unit_id": object_ids["unit"], "position_id": object_ids["position"], "plan_id": object_ids["plan"],
-              "code": "unit_kind", "position": 1}
+              "code": "unit_kind", "position": 1, "user_id": object_ids["user"], "grant_id": object_ids["grant"],
+              "token_id": object_ids.get("own_token", 0)}
     for key, value in values.items():
         path = path.replace("{" + key + "}", str(value))
     return path
@@ -189,9 +209,14 @@ def test_role_matrix_over_pages_and_api_R_4_4(client, objects, role):
     for operation, method, path in api_operations():
         action, rule_object = API_RULES[operation]
         for side in ("in", "out"):
-            url = api_url(path, objects[side], rule_object)
-            status = call(client, method, url, content_type="application/json", data=json.dumps(API_BODIES.get(operation, {})),
-                          HTTP_AUTHORIZATION=f"Bearer {raw}").status_code
+            ids = {**objects[side], "own_token": ApiToken.objects.get(user=user).pk}
+            url = api_url(path, ids, rule_object)
+            if operation in API_MULTIPART:
+                body = {**API_MULTIPART[operation], "scan": SimpleUploadedFile("scan.pdf", b"%PDF-1.4 matrix")}
+                status = call(client, method, url, data=body, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code
+            else:
+                status = call(client, method, url, content_type="application/json", data=json.dumps(API_BODIES.get(operation, {})),
+                              HTTP_AUTHORIZATION=f"Bearer {raw}").status_code
             allowed = expected_allowed(user, action, side, rule_object)
             if status == 422 or allowed and status in (403, 401) or not allowed and status != 403:
                 failures.append(f"API {method.upper()} {path} [{side}] -> {status}, expected {'allowed' if allowed else '403'}")
