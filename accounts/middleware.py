@@ -1,8 +1,11 @@
 from django.conf import settings
 from django.contrib.auth import logout
+from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+
+from audit.services import record
 
 from . import authz
 
@@ -36,3 +39,22 @@ class AccountStateMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": message}, status=401 if url_name == "login" else 403)
         return redirect(url_name)
+
+
+class AuditDeniedMiddleware:
+    """Every refused page request is audited: who tried what, from where."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, PermissionDenied):
+            audit_denied(request)
+
+
+def audit_denied(request) -> None:
+    record(request.user, "access.denied", outcome="refused", details={"method": request.method, "path": request.path[:300]},
+           request=request)

@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 from ninja.security import HttpBearer, django_auth
 
 from accounts.api import router as accounts_router
+from accounts.middleware import audit_denied
 from accounts.services import user_for_token
 from catalogs.api import router as catalogs_router
 from common.errors import ServiceError
@@ -37,6 +38,7 @@ def service_error(request, exc: ServiceError):
 
 @api.exception_handler(PermissionDenied)
 def permission_denied(request, exc):
+    audit_denied(request)
     return api.create_response(request, {"detail": str(exc) or "Permission denied"}, status=403)
 
 

@@ -281,3 +281,12 @@ def test_accounts_api_create_grant_and_revoke_R_3_8(client, admin_user):
     assert revoked.status_code == 200 and revoked.json()["revoked_at"]
     roles = {g["role"] for g in client.get(f"/api/v1/accounts/users/{user_id}/grants").json() if not g["revoked_at"]}
     assert roles == {"employee"}
+
+
+def test_refused_page_and_api_requests_are_audited_R_4_4(client, small_tree):
+    outsider = UserFactory(grant=("hr_officer", PLANNING))
+    client.force_login(outsider)
+    assert client.get(f"/orgs/units/{unit(FINANCE).pk}/").status_code == 403
+    assert client.get(f"/api/v1/units/{unit(FINANCE).pk}").status_code == 403
+    denied = AuditEvent.objects.filter(action="access.denied", actor=outsider)
+    assert sorted(e.details["path"] for e in denied) == sorted([f"/orgs/units/{unit(FINANCE).pk}/", f"/api/v1/units/{unit(FINANCE).pk}"])
