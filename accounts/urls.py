@@ -23,4 +23,5 @@ urlpatterns = [
     path("users/<int:pk>/rename/", views.user_rename, name="user_rename"),
     path("users/<int:pk>/end-sessions/", views.user_end_sessions, name="user_end_sessions"),
     path("grants/<int:pk>/change/", views.grant_change, name="grant_change"),
+    path("requests/<int:pk>/scan/", views.written_request_scan, name="written_request_scan"),
 ]

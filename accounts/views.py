@@ -3,10 +3,12 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from audit.services import record
 from common.errors import ServiceError
 from orgs.services import unit_by_code
 
@@ -22,7 +24,7 @@ from .forms import (
     RenameForm,
     TokenForm,
 )
-from .models import PasswordReport, RoleGrant, User
+from .models import PasswordReport, RoleGrant, User, WrittenRequest
 from .twofactor import has_confirmed_device
 
 
@@ -254,6 +256,17 @@ def user_rename(request, pk):
 @login_required
 def user_end_sessions(request, pk):
     return _account_action(request, pk, lambda user: services.end_sessions_of(request.user, user, request=request))
+
+
+@login_required
+def written_request_scan(request, pk):
+    """The scanned request, to those who may see an account whose grant rests on it."""
+    written = get_object_or_404(WrittenRequest, pk=pk)
+    grants = RoleGrant.objects.filter(Q(request=written) | Q(changes__request=written)).select_related("user")
+    if not any(g.user_id == request.user.pk or g.user.unit_id in authz.scope(request.user, "accounts.view") for g in grants):
+        raise PermissionDenied
+    record(request.user, "accounts.read_request_scan", obj=written, request=request)
+    return FileResponse(written.scan.open("rb"), filename=written.scan.name.rsplit("/", 1)[-1])
 
 
 @require_POST

@@ -290,3 +290,15 @@ def test_refused_page_and_api_requests_are_audited_R_4_4(client, small_tree):
     assert client.get(f"/api/v1/units/{unit(FINANCE).pk}").status_code == 403
     denied = AuditEvent.objects.filter(action="access.denied", actor=outsider)
     assert sorted(e.details["path"] for e in denied) == sorted([f"/orgs/units/{unit(FINANCE).pk}/", f"/api/v1/units/{unit(FINANCE).pk}"])
+
+
+def test_written_request_scans_are_served_only_within_scope_and_audited_R_16_2(client, admin_user, hr_finance):
+    person = UserFactory(unit=unit(FINANCE_OFFICE))
+    grant = services.grant_role(admin_user, user=person, role=authz_role("hr_officer"), unit=unit(FINANCE_OFFICE),
+                                valid_from=datetime.date(2025, 8, 1), valid_to=None, written_request=written(admin_user, "77/ĐN"))
+    client.force_login(hr_finance)
+    response = client.get(f"/account/requests/{grant.request_id}/scan/")
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"%PDF-1.4 test"
+    assert AuditEvent.objects.filter(action="accounts.read_request_scan", actor=hr_finance).count() == 1
+    client.force_login(UserFactory(grant=("hr_officer", PLANNING)))
+    assert client.get(f"/account/requests/{grant.request_id}/scan/").status_code == 403

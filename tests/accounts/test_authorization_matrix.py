@@ -12,7 +12,7 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import authz
-from accounts.models import ApiToken, PasswordReport, Role, RoleGrant
+from accounts.models import ApiToken, PasswordReport, Role, RoleGrant, WrittenRequest
 from accounts.services import create_token
 from config.api import api
 from orgs.models import JobPosition, ReorgPlan
@@ -26,6 +26,7 @@ PUBLIC = "public"
 PAGE_RULES = {
     "login": (PUBLIC, None), "logout": (PUBLIC, None), "set_language": (PUBLIC, None), "accounts:password_report": (PUBLIC, None),
     "accounts:password_report_resolve": ("accounts.manage", "report"),
+    "accounts:written_request_scan": ("accounts.view", "request"),
     "catalogs:list": (LOGIN_ONLY, None), "catalogs:detail": (LOGIN_ONLY, None),
     "accounts:me": (LOGIN_ONLY, None), "accounts:password_change": (LOGIN_ONLY, None),
     "accounts:2fa_enroll": (LOGIN_ONLY, None), "accounts:2fa_verify": (LOGIN_ONLY, None),
@@ -124,9 +125,17 @@ def objects(small_tree, admin_user):
             "user": (person := UserFactory(unit=unit, grant=("employee", code))).pk,
             "report": PasswordReport.objects.create(user=person, username=person.username, kind="lost").pk,
             "grant": RoleGrant.objects.filter(unit=unit).first().pk,
+            "request": attach_request(person, admin_user),
             "plan": ReorgPlan.objects.first().pk,
         }
     return made
+
+
+def attach_request(person, recorder) -> int:
+    written = WrittenRequest.objects.create(document_number="9/ĐN", document_date=datetime.date(2025, 8, 1), recorded_by=recorder,
+                                            scan=SimpleUploadedFile("dn.pdf", b"%PDF-1.4 matrix"))
+    person.grants.update(request=written)
+    return written.pk
 
 
 def page_url(name, pattern, object_ids):

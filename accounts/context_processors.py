@@ -1,0 +1,9 @@
+from . import authz
+
+
+def navigation(request):
+    """Which menu entries to show; the pages check again on every request."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"nav": {"org_manage": authz.can(user, "org.manage"), "accounts_view": authz.can(user, "accounts.view")}}
