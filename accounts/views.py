@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,7 +25,7 @@ from .forms import (
     RenameForm,
     TokenForm,
 )
-from .models import PasswordReport, RoleGrant, User, WrittenRequest
+from .models import PasswordReport, Role, RoleGrant, User, WrittenRequest
 from .twofactor import has_confirmed_device
 
 
@@ -256,6 +257,22 @@ def user_rename(request, pk):
 @login_required
 def user_end_sessions(request, pk):
     return _account_action(request, pk, lambda user: services.end_sessions_of(request.user, user, request=request))
+
+
+@login_required
+def role_list(request):
+    """What each role may do; the same for everyone who may see accounts."""
+    authz.require(request.user, "accounts.view")
+    return render(request, "accounts/roles.html", {"roles": Role.objects.all(), "actions": authz.ACTIONS})
+
+
+@login_required
+def delegation_list(request):
+    """Delegated account administration in the user's scope: who, over which units, until when, on which request."""
+    authz.require(request.user, "accounts.view")
+    delegations = authz.scope(request.user, "accounts.view").filter(
+        RoleGrant.objects.filter(role__code="account_admin"), "unit_id").select_related("user", "unit", "request").order_by("-valid_from")
+    return render(request, "accounts/delegations.html", {"delegations": delegations, "today": timezone.localdate()})
 
 
 @login_required

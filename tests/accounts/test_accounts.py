@@ -302,3 +302,15 @@ def test_written_request_scans_are_served_only_within_scope_and_audited_R_16_2(c
     assert AuditEvent.objects.filter(action="accounts.read_request_scan", actor=hr_finance).count() == 1
     client.force_login(UserFactory(grant=("hr_officer", PLANNING)))
     assert client.get(f"/account/requests/{grant.request_id}/scan/").status_code == 403
+
+
+def test_delegations_page_lists_delegated_administrators_in_scope_R_14_1(client, admin_user):
+    delegate = UserFactory(username="qtv.stc2", unit=unit(FINANCE))
+    services.grant_role(admin_user, user=delegate, role=authz_role("account_admin"), unit=unit(FINANCE),
+                        valid_from=datetime.date(2025, 8, 1), valid_to=datetime.date(2026, 12, 31), written_request=written(admin_user, "88/ĐN"))
+    client.force_login(UserFactory(grant=("unit_head", FINANCE)))
+    page = client.get("/account/delegations/").content.decode()
+    assert "qtv.stc2" in page and "88/ĐN" in page and "31/12/2026" in page
+    client.force_login(UserFactory(grant=("unit_head", PLANNING)))
+    assert "qtv.stc2" not in client.get("/account/delegations/").content.decode()
+    assert "doha_admin" in client.get("/account/roles/").content.decode() or "org.manage" in client.get("/account/roles/").content.decode()
