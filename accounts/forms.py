@@ -106,3 +106,9 @@ class PasswordReportForm(forms.Form):
                              widget=forms.RadioSelect)
     message = forms.CharField(label=_("How to reach you, and anything else"), max_length=500, required=False,
                               widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class SystemAccountForm(WrittenRequestForm):
+    name = forms.CharField(label=_("System name"), max_length=100, help_text=_("e.g. CSDL quoc gia"))
+    unit = UnitCodeField(label=_("Scope: unit (code)"))
+    role = forms.ModelChoiceField(label=_("Role"), queryset=Role.objects.all())

@@ -142,6 +142,27 @@ def create_agency_account(actor, *, unit: Unit, username: str, last_name: str, f
     return user, password
 
 
+def create_system_account(actor, *, name: str, unit: Unit, role: Role, written_request: WrittenRequest | None,
+                          request=None) -> User:
+    """A client system of another agency (the national database, a ministry's software): it has no password and
+    reaches the API only with tokens Sở Nội vụ issues, within the role and unit it is granted."""
+    action = "accounts.create_system"
+    _check_allowed(actor, "roles.grant_any", unit.pk, action, request)
+    if written_request is None:
+        _refuse(actor, action, _("Attach the written request behind this change."), "written_request", unit.pk, request)
+    username = _clean_username(actor, "system." + nfc(name).lower().replace(" ", "-"), action, request)
+    with transaction.atomic():
+        user = User(username=username, last_name=nfc(name), kind=User.Kind.SYSTEM, unit=unit, created_by=actor,
+                    must_change_password=False)
+        user.set_unusable_password()
+        user.save()
+        grant = RoleGrant.objects.create(user=user, role=role, unit=unit, valid_from=timezone.localdate(), request=written_request,
+                                         granted_by=actor)
+        GrantChange.objects.create(grant=grant, action=GrantChange.Action.GRANT, request=written_request, by=actor)
+        record(actor, action, obj=user, unit_id=unit.pk, details={"username": username, "role": role.code}, request=request)
+    return user
+
+
 def record_written_request(actor, *, document_number: str, document_date: datetime.date, scan, summary: str = "") -> WrittenRequest:
     if not nfc(document_number):
         raise AccountError(_("This field is required."), "document_number")
@@ -224,6 +245,8 @@ def revoke_grant(actor, grant: RoleGrant, *, written_request, request=None) -> R
 
 def may_manage(actor, user: User) -> bool:
     """May the actor administer this account (reset, lock, rename, end sessions)?"""
+    if user.kind == User.Kind.SYSTEM:
+        return authz.can(actor, "roles.grant_any", user.unit_id)
     if user.kind == User.Kind.AGENCY:
         return authz.can(actor, "accounts.manage_agency", user.unit_id)
     if user.unit_id is None:
@@ -232,7 +255,9 @@ def may_manage(actor, user: User) -> bool:
 
 
 def _require_manager_of(actor, user: User, audit_action: str, request=None) -> None:
-    if user.kind == User.Kind.AGENCY:
+    if user.kind == User.Kind.SYSTEM:
+        _check_allowed(actor, "roles.grant_any", user.unit_id, audit_action, request)
+    elif user.kind == User.Kind.AGENCY:
         _check_allowed(actor, "accounts.manage_agency", user.unit_id, audit_action, request)
     elif user.unit_id is None:
         _check_allowed(actor, "roles.grant_any", None, audit_action, request)
@@ -367,6 +392,14 @@ def resolve_password_report(actor, report: PasswordReport, request=None) -> str:
 
 def _token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_system_token(actor, system: User, *, name: str, scopes: list[str], days: int, request=None) -> tuple[ApiToken, str]:
+    """Sở Nội vụ issues a token to a client system (its client credentials); shown once."""
+    if system.kind != User.Kind.SYSTEM:
+        _refuse(actor, "accounts.issue_token", _("Only system clients receive tokens from an administrator."), None, system.unit_id, request)
+    _require_manager_of(actor, system, "accounts.issue_token", request)
+    return create_token(system, name=name, scopes=scopes, days=days)
 
 
 def create_token(user: User, *, name: str, scopes: list[str], days: int) -> tuple[ApiToken, str]:

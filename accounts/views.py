@@ -23,6 +23,7 @@ from .forms import (
     PasswordReportForm,
     PersonalAccountForm,
     RenameForm,
+    SystemAccountForm,
     TokenForm,
 )
 from .models import PasswordReport, Role, RoleGrant, User, WrittenRequest
@@ -108,7 +109,8 @@ def user_list(request):
         users = users.filter(Q(username__icontains=query) | Q(last_name__icontains=query) | Q(first_name__icontains=query))
     context = {"users": users[:500], "query": query, "reports": services.open_password_reports(request.user),
                "can_create": authz.can(request.user, "accounts.manage"),
-               "can_create_agency": authz.can(request.user, "accounts.manage_agency")}
+               "can_create_agency": authz.can(request.user, "accounts.manage_agency"),
+               "can_create_system": authz.can(request.user, "roles.grant_any")}
     return render(request, "accounts/user_list.html", context)
 
 
@@ -146,6 +148,41 @@ def create_agency(request):
 
 
 @login_required
+def create_system(request):
+    authz.require(request.user, "roles.grant_any")
+    form = SystemAccountForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            system = services.create_system_account(request.user, name=data["name"], unit=unit_by_code(data["unit"]), role=data["role"],
+                                                    written_request=_written_request(request, form), request=request)
+        except ServiceError as exc:
+            exc.add_to_form(form)
+        else:
+            return redirect("accounts:user", system.pk)
+    return render(request, "accounts/form.html", {"form": form, "title": _("New system client")}, status=400 if form.errors else 200)
+
+
+@require_POST
+@login_required
+def system_token(request, pk):
+    system = get_object_or_404(User, pk=pk, kind=User.Kind.SYSTEM)
+    if not services.may_manage(request.user, system):
+        raise PermissionDenied
+    form = TokenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Check the token's name and period."))
+        return redirect("accounts:user", pk)
+    try:
+        _token, raw = services.issue_system_token(request.user, system, request=request, **form.cleaned_data)
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        request.session["new_token"] = raw
+    return redirect("accounts:user", pk)
+
+
+@login_required
 def user_detail(request, pk, grant_form=None, status=200):
     user = get_object_or_404(User.objects.select_related("unit"), pk=pk)
     services.require_can_view_account(request.user, user)
@@ -157,6 +194,9 @@ def user_detail(request, pk, grant_form=None, status=200):
         "rename_form": RenameForm(initial={"username": user.username}),
         "lock_form": LockForm(),
         "one_time_password": request.session.pop("one_time_password", None),
+        "new_token": request.session.pop("new_token", None),
+        "token_form": TokenForm(),
+        "tokens": user.api_tokens.order_by("-created_at") if user.kind == User.Kind.SYSTEM else [],
         "can_grant": authz.can(request.user, "roles.grant"),
         "can_manage": services.may_manage(request.user, user),
         "logins": user.login_events.all()[:10],

@@ -313,4 +313,19 @@ def test_delegations_page_lists_delegated_administrators_in_scope_R_14_1(client,
     assert "qtv.stc2" in page and "88/ĐN" in page and "31/12/2026" in page
     client.force_login(UserFactory(grant=("unit_head", PLANNING)))
     assert "qtv.stc2" not in client.get("/account/delegations/").content.decode()
-    assert "doha_admin" in client.get("/account/roles/").content.decode() or "org.manage" in client.get("/account/roles/").content.decode()
+    assert "org.manage" in client.get("/account/roles/").content.decode()
+
+
+def test_system_clients_use_tokens_issued_by_doha_within_their_role_R_16_2(client, admin_user, hr_finance):
+    with pytest.raises(services.AccountError):
+        services.create_system_account(hr_finance, name="CSDL quoc gia", unit=unit(HOME), role=authz_role("leader_viewer"),
+                                       written_request=written(hr_finance))
+    system = services.create_system_account(admin_user, name="CSDL quoc gia", unit=unit(FINANCE), role=authz_role("leader_viewer"),
+                                            written_request=written(admin_user))
+    assert system.kind == User.Kind.SYSTEM and not system.has_usable_password()
+    assert client.post("/login/", {"username": system.username, "password": ""}).status_code == 200  # cannot log in
+    with pytest.raises(services.AccountError):
+        services.issue_system_token(hr_finance, system, name="x", scopes=[], days=30)
+    _token, raw = services.issue_system_token(admin_user, system, name="đồng bộ", scopes=["org.view"], days=30)
+    units = client.get("/api/v1/units", {"limit": 100}, HTTP_AUTHORIZATION=f"Bearer {raw}").json()["items"]
+    assert {u["code"] for u in units} == {FINANCE, FINANCE_OFFICE, "000.02.01.H19"}

@@ -40,7 +40,8 @@ PAGE_RULES = {
     "orgs:plan_remove_step": ("org.manage", "plan"), "orgs:plan_preview": ("org.manage", "plan"), "orgs:plan_apply": ("org.manage", "plan"),
     "accounts:users": ("accounts.view", None), "accounts:roles": ("accounts.view", None),
     "accounts:delegations": ("accounts.view", None), "accounts:create_personal": ("accounts.manage", None),
-    "accounts:create_agency": ("accounts.manage_agency", None), "accounts:user": ("accounts.view", "user"),
+    "accounts:create_agency": ("accounts.manage_agency", None), "accounts:create_system": ("roles.grant_any", None),
+    "accounts:system_token": ("roles.grant_any", "system"), "accounts:user": ("accounts.view", "user"),
     "accounts:user_grant": ("roles.grant", "user"), "accounts:grant_change": ("roles.grant", "grant"),
     "accounts:user_reset_password": ("accounts.manage", "user"), "accounts:user_lock": ("accounts.manage", "user"),
     "accounts:user_unlock": ("accounts.manage", "user"), "accounts:user_rename": ("accounts.manage", "user"),
@@ -125,6 +126,7 @@ def objects(small_tree, admin_user):
             "position": JobPosition.objects.filter(unit=unit).first().pk,
             "user": (person := UserFactory(unit=unit, grant=("employee", code))).pk,
             "report": PasswordReport.objects.create(user=person, username=person.username, kind="lost").pk,
+            "system": UserFactory(unit=unit, kind="system").pk,
             "grant": RoleGrant.objects.filter(unit=unit).first().pk,
             "request": attach_request(person, admin_user),
             "plan": ReorgPlan.objects.first().pk,
@@ -173,8 +175,6 @@ def expected_allowed(user, action, side, rule_object):
         return True
     if rule_object in (None, "plan", "own_token"):
         return authz.can(user, action)
-    if rule_object == "user" and action == "accounts.manage":
-        return side == "in" and authz.can(user, action, open_version(FINANCE).unit_id)
     return side == "in" and authz.can(user, action, open_version(FINANCE).unit_id)
 
 
