@@ -6,8 +6,11 @@ are read on every request: a revocation takes effect on the next one.
 """
 
 import datetime
+import functools
+import json
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils import timezone
@@ -32,6 +35,7 @@ class Scope:
     """The units on which a user may perform an action on a day."""
 
     unit_ids: frozenset[int]
+    everything: bool = False  # every unit of the day: no filter needed
 
     def __contains__(self, unit_id) -> bool:
         return unit_id in self.unit_ids
@@ -39,8 +43,13 @@ class Scope:
     def __bool__(self) -> bool:
         return bool(self.unit_ids)
 
+    @property
+    def limit(self) -> frozenset[int] | None:
+        """The ids to restrict a query to, or None when the scope is the whole tree."""
+        return None if self.everything else self.unit_ids
+
     def filter(self, queryset, field: str = "unit_id"):
-        return queryset.filter(**{f"{field}__in": self.unit_ids})
+        return queryset if self.everything else queryset.filter(**{f"{field}__in": self.unit_ids})
 
 
 def active_grants(user, day: datetime.date | None = None) -> list[RoleGrant]:
@@ -70,9 +79,10 @@ def scope(user, action: str, day: datetime.date | None = None) -> Scope:
     cache = user.__dict__.setdefault("_scope_cache", {})
     if (action, day) in cache:
         return cache[(action, day)]
-    children = children_map(day) if any(g.include_subtree for g in grants) else {}
+    children = children_map(day)
     found = subtree_ids([g.unit_id for g in grants if g.include_subtree], children) | {g.unit_id for g in grants}
-    cache[(action, day)] = result = Scope(frozenset(found))
+    everything = len(found) >= sum(len(ids) for ids in children.values())
+    cache[(action, day)] = result = Scope(frozenset(found), everything)
     return result
 
 
@@ -94,6 +104,20 @@ def clearance(user, unit_id: int, day: datetime.date | None = None) -> int:
     reaching = [g.role.clearance for g in active_grants(user, day)
                 if unit_id == g.unit_id or (g.include_subtree and unit_id in subtree_ids([g.unit_id], children))]
     return max(reaching, default=-1)
+
+
+@functools.cache
+def field_levels() -> tuple[dict[str, int], int]:
+    """Field -> access-restriction level, and the level of fields the file does not name (R-4.3)."""
+    data = json.loads((settings.BASE_DIR / "data" / "field_sensitivity.json").read_text(encoding="utf-8"))
+    return data["fields"], data["default_level"]
+
+
+def visible_fields(user, unit_id: int, fields, day: datetime.date | None = None) -> set[str]:
+    """The fields of a record in this unit the user is cleared for: others are not shown, exported, searched or returned."""
+    levels, default = field_levels()
+    cleared = clearance(user, unit_id, day)
+    return {name for name in fields if levels.get(name, default) <= cleared}
 
 
 def forget(user) -> None:

@@ -189,7 +189,7 @@ class ErrorOut(Schema):
 def list_units(request, as_of: datetime.date | None = None, q: str = "", parent: int | None = None):
     day = as_of or timezone.localdate()
     visible = _visible(request, day)
-    qs = (services.search_units(q, day, limit=None, allowed=visible.unit_ids) if q
+    qs = (services.search_units(q, day, limit=None, allowed=visible.limit) if q
           else visible.filter(services.versions_on(day)).select_related("kind", "level"))
     if parent is not None:
         qs = qs.filter(parent_id=parent)
@@ -202,7 +202,7 @@ def unit_tree(request, as_of: datetime.date | None = None):
         return {"unit": n.version, "children": [node(c) for c in n.children]}
 
     day = as_of or timezone.localdate()
-    return [node(root) for root in services.tree_on(day, allowed=_visible(request, day).unit_ids)]
+    return [node(root) for root in services.tree_on(day, allowed=_visible(request, day).limit)]
 
 
 @router.get("/units/{unit_id}", response=UnitDetailOut, summary="A unit: its version on a day, history, quotas, positions, successions")

@@ -33,7 +33,7 @@ def tree(request):
     if not visible:
         authz.require(request.user, "org.view", day=day)
     query = filters.cleaned_data.get("q", "") if filters.is_valid() else ""
-    roots = services.tree_on(day, query, visible.unit_ids)
+    roots = services.tree_on(day, query, visible.limit)
     context = {"filters": filters, "day": day, "roots": roots, "query": query, "can_manage": authz.can(request.user, "org.manage"),
                "total": sum(root.count() for root in roots)}
     template = "orgs/_tree.html" if request.htmx and request.htmx.target == "tree" else "orgs/tree.html"
