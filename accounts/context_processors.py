@@ -1,4 +1,5 @@
 from . import authz
+from .services import password_change_due
 
 
 def navigation(request):
@@ -6,4 +7,5 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"nav": {"org_manage": authz.can(user, "org.manage"), "accounts_view": authz.can(user, "accounts.view")}}
+    return {"nav": {"org_manage": authz.can(user, "org.manage"), "accounts_view": authz.can(user, "accounts.view")},
+            "password_due": password_change_due(user)}

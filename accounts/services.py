@@ -280,6 +280,29 @@ def end_sessions(user: User) -> None:
     user.save(update_fields=["sessions_valid_after"])
 
 
+def close_account(actor, user: User, *, written_request: WrittenRequest | None, request=None) -> User:
+    """Revoke an account for good (R-3.8): it can no longer log in or use a token; its grants end; its history stays."""
+    _require_manager_of(actor, user, "accounts.close", request)
+    if written_request is None:
+        _refuse(actor, "accounts.close", _("Attach the written request behind this change."), "written_request", user.unit_id, request)
+    if user.closed_at is not None:
+        _refuse(actor, "accounts.close", _("This account is already closed."), None, user.unit_id, request)
+    now = timezone.now()
+    with transaction.atomic():
+        user.closed_at = now
+        user.save(update_fields=["closed_at"])
+        for grant in user.grants.filter(revoked_at__isnull=True):
+            grant.revoked_at = now
+            grant.save(update_fields=["revoked_at"])
+            GrantChange.objects.create(grant=grant, action=GrantChange.Action.REVOKE, request=written_request, by=actor,
+                                       details={"reason": "account closed"})
+        user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=now)
+        end_sessions(user)
+        record(actor, "accounts.close", obj=user, unit_id=user.unit_id, details={"request": str(written_request)}, request=request)
+    authz.forget(user)
+    return user
+
+
 def end_sessions_of(actor, user: User, request=None) -> None:
     """An administrator ends all of a user's sessions (a stolen laptop, a suspicious login)."""
     _require_manager_of(actor, user, "accounts.end_sessions", request)

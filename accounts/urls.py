@@ -26,6 +26,7 @@ urlpatterns = [
     path("users/<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
     path("users/<int:pk>/rename/", views.user_rename, name="user_rename"),
     path("users/<int:pk>/end-sessions/", views.user_end_sessions, name="user_end_sessions"),
+    path("users/<int:pk>/close/", views.user_close, name="user_close"),
     path("grants/<int:pk>/change/", views.grant_change, name="grant_change"),
     path("requests/<int:pk>/scan/", views.written_request_scan, name="written_request_scan"),
 ]

@@ -25,6 +25,7 @@ from .forms import (
     RenameForm,
     SystemAccountForm,
     TokenForm,
+    WrittenRequestForm,
 )
 from .models import PasswordReport, Role, RoleGrant, User, WrittenRequest
 from .twofactor import has_confirmed_device
@@ -48,7 +49,6 @@ def my_account(request):
         "logins": request.user.login_events.all()[:20],
         "tokens": request.user.api_tokens.order_by("-created_at"),
         "token_form": TokenForm(),
-        "password_due": services.password_change_due(request.user),
         "new_token": request.session.pop("new_token", None),
         "has_2fa": has_confirmed_device(request.user),
     }
@@ -193,6 +193,7 @@ def user_detail(request, pk, grant_form=None, status=200):
         "change_form": GrantChangeForm(),
         "rename_form": RenameForm(initial={"username": user.username}),
         "lock_form": LockForm(),
+        "close_form": WrittenRequestForm(),
         "one_time_password": request.session.pop("one_time_password", None),
         "new_token": request.session.pop("new_token", None),
         "token_form": TokenForm(),
@@ -291,6 +292,25 @@ def user_unlock(request, pk):
 def user_rename(request, pk):
     username = request.POST.get("username", "")
     return _account_action(request, pk, lambda user: services.rename_user(request.user, user, username, request=request))
+
+
+@require_POST
+@login_required
+def user_close(request, pk):
+    user = get_object_or_404(User, pk=pk)
+    if not services.may_manage(request.user, user):
+        raise PermissionDenied
+    form = WrittenRequestForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, " ".join(f"{form.fields[f].label}: {e[0]}" for f, e in form.errors.items() if f in form.fields))
+        return redirect("accounts:user", pk)
+    try:
+        services.close_account(request.user, user, written_request=_written_request(request, form), request=request)
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The account is closed."))
+    return redirect("accounts:user", pk)
 
 
 @require_POST

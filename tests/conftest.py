@@ -4,6 +4,7 @@ import os
 import factory
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from hypothesis import settings as hypothesis_settings
 
 from accounts.models import Role, RoleGrant
@@ -40,6 +41,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name", locale="vi_VN")
     password = factory.django.Password("pw-for-tests-1")
     must_change_password = False
+    password_changed_at = factory.LazyFunction(timezone.now)
 
     @factory.post_generation
     def grant(user, create, extracted, **kwargs):

@@ -329,3 +329,28 @@ def test_system_clients_use_tokens_issued_by_doha_within_their_role_R_16_2(clien
     _token, raw = services.issue_system_token(admin_user, system, name="đồng bộ", scopes=["org.view"], days=30)
     units = client.get("/api/v1/units", {"limit": 100}, HTTP_AUTHORIZATION=f"Bearer {raw}").json()["items"]
     assert {u["code"] for u in units} == {FINANCE, FINANCE_OFFICE, "000.02.01.H19"}
+
+
+def test_closing_an_account_ends_everything_but_its_history_R_3_8(client, admin_user, hr_finance):
+    person = UserFactory(unit=unit(FINANCE), grant=("hr_officer", FINANCE))
+    _token, raw = services.create_token(person, name="t", scopes=[], days=5)
+    client.force_login(person)
+    with pytest.raises(services.AccountError) as err:
+        services.close_account(hr_finance, person, written_request=None)
+    assert err.value.field == "written_request"
+    services.close_account(hr_finance, person, written_request=written(hr_finance, "99/QĐ"))
+    assert client.get("/orgs/").status_code == 302
+    assert client.get("/api/v1/units", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+    person.refresh_from_db()
+    assert person.closed_at and not authz.active_grants(person)
+    assert [c.action for c in person.grants.get().changes.all()] == ["revoke"]
+
+
+def test_the_regular_password_change_is_reminded_R_12_3(client, small_tree, settings):
+    settings.PASSWORD_MAX_AGE_DAYS = 30
+    person = UserFactory(grant=("employee", FINANCE), password_changed_at=timezone.now() - datetime.timedelta(days=31))
+    client.force_login(person)
+    assert 'href="/account/password/"' in client.get("/orgs/").content.decode()
+    person.password_changed_at = timezone.now()
+    person.save()
+    assert 'href="/account/password/"' not in client.get("/orgs/").content.decode()

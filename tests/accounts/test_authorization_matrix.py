@@ -45,7 +45,7 @@ PAGE_RULES = {
     "accounts:user_grant": ("roles.grant", "user"), "accounts:grant_change": ("roles.grant", "grant"),
     "accounts:user_reset_password": ("accounts.manage", "user"), "accounts:user_lock": ("accounts.manage", "user"),
     "accounts:user_unlock": ("accounts.manage", "user"), "accounts:user_rename": ("accounts.manage", "user"),
-    "accounts:user_end_sessions": ("accounts.manage", "user"),
+    "accounts:user_end_sessions": ("accounts.manage", "user"), "accounts:user_close": ("accounts.manage", "user"),
 }
 # API operation id -> (action, object)
 API_RULES = {
