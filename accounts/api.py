@@ -4,8 +4,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from common.api import DbId, Pagination
 from orgs.services import unit_by_code
 
 from . import authz, services
@@ -27,7 +28,7 @@ class RoleOut(Schema):
 class GrantOut(Schema):
     id: int
     role: str = Field(alias="role.code")
-    unit_id: int
+    unit_id: DbId
     include_subtree: bool
     read_only: bool
     valid_from: datetime.date
@@ -45,7 +46,7 @@ class UserOut(Schema):
     username: str
     full_name: str
     kind: str
-    unit_id: int | None
+    unit_id: DbId | None
     locked: bool
     closed: bool
 
@@ -117,13 +118,13 @@ class ErrorOut(Schema):
     field: str | None = None
 
 
-def _account(request, user_id: int) -> User:
+def _account(request, user_id: DbId) -> User:
     user = get_object_or_404(User, pk=user_id)
     services.require_can_view_account(request.user, user)
     return user
 
 
-def _managed(request, user_id: int) -> User:
+def _managed(request, user_id: DbId) -> User:
     user = get_object_or_404(User, pk=user_id)
     if not services.may_manage(request.user, user):
         raise PermissionDenied
@@ -145,7 +146,7 @@ def roles(request):
 
 
 @router.get("/users", response=list[UserOut], summary="Accounts of the units in the caller's scope")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_users(request, q: str = ""):
     authz.require(request.user, "accounts.view")
     users = services.visible_accounts(request.user).order_by("username")
@@ -162,18 +163,18 @@ def create_user(request, payload: PersonalAccountIn):
 
 
 @router.get("/users/{user_id}", response=UserOut, summary="An account")
-def get_user(request, user_id: int):
+def get_user(request, user_id: DbId):
     return _account(request, user_id)
 
 
 @router.get("/users/{user_id}/grants", response=list[GrantOut], summary="An account's roles, with their written requests")
-def list_grants(request, user_id: int):
+def list_grants(request, user_id: DbId):
     return _account(request, user_id).grants.select_related("role", "request")
 
 
 @router.post("/users/{user_id}/grants", response={201: GrantOut, 400: ErrorOut, 403: ErrorOut},
              summary="Grant a role over a unit subtree, on a written request (multipart, with the scan)")
-def add_grant(request, user_id: int, role: Form[str], unit: Form[str], document_number: Form[str], document_date: Form[datetime.date],
+def add_grant(request, user_id: DbId, role: Form[str], unit: Form[str], document_number: Form[str], document_date: Form[datetime.date],
               scan: File[UploadedFile], valid_from: Form[datetime.date] = None, valid_to: Form[datetime.date] = None,
               read_only: Form[bool] = False, include_subtree: Form[bool] = True):
     user = _account(request, user_id)
@@ -187,7 +188,7 @@ def add_grant(request, user_id: int, role: Form[str], unit: Form[str], document_
 
 @router.post("/grants/{grant_id}/revoke", response={200: GrantOut, 400: ErrorOut, 403: ErrorOut},
              summary="Revoke a grant, on a written request (multipart, with the scan)")
-def revoke_grant(request, grant_id: int, document_number: Form[str], document_date: Form[datetime.date], scan: File[UploadedFile]):
+def revoke_grant(request, grant_id: DbId, document_number: Form[str], document_date: Form[datetime.date], scan: File[UploadedFile]):
     grant = get_object_or_404(RoleGrant.objects.select_related("user", "role"), pk=grant_id)
     authz.require(request.user, "roles.grant", grant.unit_id)
     return services.revoke_grant(request.user, grant, written_request=_written_request(request, document_number, document_date, scan),
@@ -196,17 +197,17 @@ def revoke_grant(request, grant_id: int, document_number: Form[str], document_da
 
 @router.post("/users/{user_id}/reset-password", response={200: PasswordOut, 400: ErrorOut, 403: ErrorOut},
              summary="Reset a password; the one-time password is in the answer only")
-def reset_password(request, user_id: int):
+def reset_password(request, user_id: DbId):
     return {"one_time_password": services.reset_password(request.user, _managed(request, user_id), request=request)}
 
 
 @router.post("/users/{user_id}/lock", response={200: UserOut, 400: ErrorOut, 403: ErrorOut}, summary="Lock an account")
-def lock(request, user_id: int, payload: LockIn):
+def lock(request, user_id: DbId, payload: LockIn):
     return services.lock_account(request.user, _managed(request, user_id), payload.reason, request=request)
 
 
 @router.post("/users/{user_id}/unlock", response={200: UserOut, 400: ErrorOut, 403: ErrorOut}, summary="Unlock an account")
-def unlock(request, user_id: int):
+def unlock(request, user_id: DbId):
     return services.unlock_account(request.user, _managed(request, user_id), request=request)
 
 
@@ -223,7 +224,7 @@ def create_token(request, payload: TokenIn):
 
 
 @router.post("/tokens/{token_id}/revoke", response=TokenOut, summary="Revoke one of the caller's tokens")
-def revoke_token(request, token_id: int):
+def revoke_token(request, token_id: DbId):
     token = get_object_or_404(request.user.api_tokens, pk=token_id)
     services.revoke_token(request.user, token)
     return token

@@ -1,7 +1,10 @@
 """The JSON API, /api/v1/; its OpenAPI document is /api/v1/openapi.json."""
 
+import json
+
 from django.core.exceptions import PermissionDenied
 from ninja import NinjaAPI
+from ninja.parser import Parser
 from ninja.security import HttpBearer, django_auth
 
 from accounts.api import router as accounts_router
@@ -9,7 +12,18 @@ from accounts.middleware import audit_denied
 from accounts.services import user_for_token
 from catalogs.api import router as catalogs_router
 from common.errors import ServiceError
+from common.text import clean_json
 from orgs.api import router as orgs_router
+
+
+class CleanJsonParser(Parser):
+    """JSON bodies as the database can store them (see common.text.clean_text)."""
+
+    def parse_body(self, request):
+        return clean_json(json.loads(request.body))
+
+    def parse_querydict(self, data, list_fields, request):
+        return clean_json(super().parse_querydict(data, list_fields, request))
 
 
 class ApiTokenAuth(HttpBearer):
@@ -28,6 +42,7 @@ api = NinjaAPI(
     description="Personnel database of the province: organization tree, catalogs, reorganizations, accounts and roles.",
     auth=[ApiTokenAuth(), django_auth],
     urls_namespace="api-v1",
+    parser=CleanJsonParser(),
 )
 
 

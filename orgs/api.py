@@ -5,9 +5,10 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from accounts import authz
+from common.api import DbId, Pagination
 
 from . import services
 from .models import JobPosition, ReorgPlan, ReorgStep, Unit
@@ -15,7 +16,7 @@ from .models import JobPosition, ReorgPlan, ReorgStep, Unit
 router = Router(tags=["organization"])
 
 
-def _require_manage(request, unit_id: int | None = None) -> frozenset[int]:
+def _require_manage(request, unit_id: DbId | None = None) -> frozenset[int]:
     """The units the caller may change; refuses a caller who may change none (or not this unit)."""
     authz.require(request.user, "org.manage", unit_id)
     return authz.scope(request.user, "org.manage").unit_ids
@@ -173,9 +174,9 @@ class PlanOut(Schema):
 
 
 class ChangeOut(Schema):
-    plan_id: int
+    plan_id: DbId
     status: str
-    unit_id: int | None
+    unit_id: DbId | None
 
 
 class ErrorOut(Schema):
@@ -185,8 +186,8 @@ class ErrorOut(Schema):
 
 
 @router.get("/units", response=list[UnitOut], summary="Units in force on a day (default today), optionally searched")
-@paginate(LimitOffsetPagination)
-def list_units(request, as_of: datetime.date | None = None, q: str = "", parent: int | None = None):
+@paginate(Pagination)
+def list_units(request, as_of: datetime.date | None = None, q: str = "", parent: DbId | None = None):
     day = as_of or timezone.localdate()
     visible = _visible(request, day)
     qs = (services.search_units(q, day, limit=None, allowed=visible.limit) if q
@@ -206,7 +207,7 @@ def unit_tree(request, as_of: datetime.date | None = None):
 
 
 @router.get("/units/{unit_id}", response=UnitDetailOut, summary="A unit: its version on a day, history, quotas, positions, successions")
-def get_unit(request, unit_id: int, as_of: datetime.date | None = None):
+def get_unit(request, unit_id: DbId, as_of: datetime.date | None = None):
     unit = get_object_or_404(Unit, pk=unit_id)
     day = as_of or timezone.localdate()
     authz.require(request.user, "org.view", unit.pk, day if unit.ended_on is None or day < unit.ended_on else unit.ended_on
@@ -240,44 +241,44 @@ def create_unit(request, payload: UnitIn):
 
 
 @router.patch("/units/{unit_id}", response={200: ChangeOut, 400: ErrorOut, 403: ErrorOut}, summary="Change a unit's information")
-def update_unit(request, unit_id: int, payload: UnitPatch):
+def update_unit(request, unit_id: DbId, payload: UnitPatch):
     params = payload.dict(exclude={"effective_date", "decision_number"}, exclude_none=True)
     return _change(request, "update", {"unit": unit_id, **params}, payload, f"Thay đổi đơn vị #{unit_id}")
 
 
 @router.post("/units/{unit_id}/move", response={200: ChangeOut, 400: ErrorOut, 403: ErrorOut}, summary="Move a unit under another parent")
-def move_unit(request, unit_id: int, payload: MoveIn):
+def move_unit(request, unit_id: DbId, payload: MoveIn):
     return _change(request, "move", {"unit": unit_id, "parent": payload.parent}, payload, f"Chuyển đơn vị #{unit_id}")
 
 
 @router.post("/units/{unit_id}/dissolve", response={200: ChangeOut, 400: ErrorOut, 403: ErrorOut}, summary="Dissolve a unit")
-def dissolve_unit(request, unit_id: int, payload: DissolveIn):
+def dissolve_unit(request, unit_id: DbId, payload: DissolveIn):
     params = {"unit": unit_id, "children_to": payload.children_to}
     return _change(request, "dissolve", params, payload, f"Giải thể đơn vị #{unit_id}")
 
 
 @router.put("/units/{unit_id}/quotas", response={200: QuotaOut, 400: ErrorOut, 403: ErrorOut},
             summary="Set the staffing quota (biên chế) of a unit for a year and category")
-def set_quota(request, unit_id: int, payload: QuotaIn):
+def set_quota(request, unit_id: DbId, payload: QuotaIn):
     _require_manage(request, unit_id)
     return services.set_quota(get_object_or_404(Unit, pk=unit_id), **payload.dict())
 
 
 @router.post("/units/{unit_id}/positions", response={201: PositionOut, 400: ErrorOut, 403: ErrorOut}, summary="Open a job position")
-def add_position(request, unit_id: int, payload: PositionIn):
+def add_position(request, unit_id: DbId, payload: PositionIn):
     _require_manage(request, unit_id)
     return Status(201, services.add_position(get_object_or_404(Unit, pk=unit_id), **payload.dict()))
 
 
 @router.post("/units/{unit_id}/positions/{position_id}/close", response={200: PositionOut, 400: ErrorOut, 403: ErrorOut},
              summary="Close a job position from a date")
-def close_position(request, unit_id: int, position_id: int, payload: CloseIn):
+def close_position(request, unit_id: DbId, position_id: DbId, payload: CloseIn):
     _require_manage(request, unit_id)
     return services.close_position(get_object_or_404(JobPosition, pk=position_id, unit_id=unit_id), valid_to=payload.valid_to)
 
 
 @router.get("/reorganizations", response=list[PlanOut], summary="Reorganization plans, newest first")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_plans(request):
     _require_manage(request)
     return ReorgPlan.objects.prefetch_related("steps").order_by("-created_at")
@@ -295,13 +296,13 @@ def create_plan(request, payload: PlanIn):
 
 
 @router.get("/reorganizations/{plan_id}", response=PlanOut, summary="A plan with its steps and result")
-def get_plan(request, plan_id: int):
+def get_plan(request, plan_id: DbId):
     _require_manage(request)
     return get_object_or_404(ReorgPlan, pk=plan_id)
 
 
 @router.post("/reorganizations/{plan_id}/steps", response={201: PlanOut, 400: ErrorOut, 403: ErrorOut}, summary="Append steps to a draft plan")
-def add_steps(request, plan_id: int, payload: list[StepIn]):
+def add_steps(request, plan_id: DbId, payload: list[StepIn]):
     _require_manage(request)
     plan = get_object_or_404(ReorgPlan, pk=plan_id)
     services.add_steps(plan, [step.dict() for step in payload])
@@ -309,7 +310,7 @@ def add_steps(request, plan_id: int, payload: list[StepIn]):
 
 
 @router.delete("/reorganizations/{plan_id}/steps/{position}", response={200: PlanOut, 400: ErrorOut, 403: ErrorOut}, summary="Remove a step")
-def remove_step(request, plan_id: int, position: int):
+def remove_step(request, plan_id: DbId, position: DbId):
     _require_manage(request)
     plan = get_object_or_404(ReorgPlan, pk=plan_id)
     services.remove_step(plan, position)
@@ -317,13 +318,13 @@ def remove_step(request, plan_id: int, position: int):
 
 
 @router.post("/reorganizations/{plan_id}/preview", response=dict, summary="What the plan would do; changes nothing")
-def preview_plan(request, plan_id: int):
+def preview_plan(request, plan_id: DbId):
     allowed = _require_manage(request)
     return services.preview_plan(get_object_or_404(ReorgPlan, pk=plan_id), allowed).as_dict()
 
 
 @router.post("/reorganizations/{plan_id}/apply", response={200: PlanOut, 400: ErrorOut, 403: ErrorOut}, summary="Apply the plan now, all or nothing")
-def apply_plan(request, plan_id: int):
+def apply_plan(request, plan_id: DbId):
     allowed = _require_manage(request)
     plan = get_object_or_404(ReorgPlan, pk=plan_id)
     services.apply_plan(plan, request.user, allowed=allowed)
@@ -331,7 +332,7 @@ def apply_plan(request, plan_id: int):
 
 
 @router.post("/reorganizations/{plan_id}/schedule", response={200: PlanOut, 400: ErrorOut, 403: ErrorOut}, summary="Apply the plan on its effective date")
-def schedule_plan(request, plan_id: int):
+def schedule_plan(request, plan_id: DbId):
     allowed = _require_manage(request)
     plan = get_object_or_404(ReorgPlan, pk=plan_id)
     services.schedule_plan(plan, request.user, allowed)

@@ -17,12 +17,13 @@ from django.utils.translation import gettext_lazy
 from catalogs.models import CatalogEntry
 from catalogs.services import entries as catalog_entries
 from common.errors import ServiceError
-from common.text import nfc, search_key
+from common.text import clean_json, nfc, search_key
 
 from .codes import validate_identifier_code
 from .models import JobPosition, ReorgPlan, ReorgStep, StaffingQuota, Unit, UnitSuccession, UnitVersion
 
 Operation = ReorgStep.Operation
+MAX_POSTS = 1_000_000  # no unit has more posts; larger numbers are typing errors
 UNIT_FIELDS = ("name", "short_name", "code", "address", "kind", "level", "parent", "managing_body")
 
 
@@ -99,11 +100,12 @@ def _prune(node: TreeNode, key: str) -> TreeNode | None:
 
 
 def search_units(query: str, day: datetime.date, limit: int = 50, allowed: frozenset[int] | None = None):
+    query = nfc(query)
     key = search_key(query)
     versions = versions_on(day) if allowed is None else versions_on(day).filter(unit_id__in=allowed)
     return (
         versions
-        .filter(Q(search_key__contains=key) | Q(code__iexact=query.strip()) | Q(short_name__icontains=query.strip()))
+        .filter(Q(search_key__contains=key) | Q(code__iexact=query) | Q(short_name__icontains=query))
         .select_related("kind", "level")
         .order_by("name")[:limit]
     )
@@ -487,7 +489,7 @@ class TreeState:
                 year, amount = int(row["year"]), int(row["amount"])
             except (KeyError, TypeError, ValueError) as exc:
                 raise ReorgError(_("A quota needs a year and a whole amount."), field_name) from exc
-            if amount < 0 or not 1945 <= year <= 2200:
+            if not 0 <= amount <= MAX_POSTS or not 1945 <= year <= 2200:
                 raise ReorgError(_("A quota needs a year and a whole amount."), field_name)
             if year < self.day.year:
                 raise ReorgError(_("A quota handed out by a plan starts in the plan's year or later."), field_name)
@@ -526,6 +528,8 @@ def _create_position(state, unit_id, row):
         count = int(row.get("count", 1))
     except (TypeError, ValueError) as exc:
         raise ReorgError(_("The number of posts must be a whole number."), "positions") from exc
+    if not 0 <= count <= MAX_POSTS:
+        raise ReorgError(_("The number of posts must be a whole number."), "positions")
     code = nfc(str(row["code"]))
     if code in state.positions.get(unit_id, {}):
         raise ReorgError(_("The job position code %(code)s is used twice.") % {"code": code}, "positions")
@@ -762,7 +766,7 @@ def add_step(plan: ReorgPlan, operation: str, params: dict) -> ReorgStep:
     if not isinstance(params, dict):
         raise ReorgError(_("The parameters of a step must be an object."), "params")
     last = plan.steps.order_by("-position").values_list("position", flat=True).first() or 0
-    return ReorgStep.objects.create(plan=plan, position=last + 1, operation=operation, params=params)
+    return ReorgStep.objects.create(plan=plan, position=last + 1, operation=operation, params=clean_json(params))
 
 
 def add_steps(plan: ReorgPlan, items: list[dict]) -> None:
@@ -880,8 +884,8 @@ def set_quota(unit: Unit, *, year: int, category: str, amount: int) -> StaffingQ
     _active_unit(unit)
     if not 1945 <= year <= 2200:
         raise ReorgError(_("The year must be between 1945 and 2200."), "year")
-    if amount < 0:
-        raise ReorgError(_("The amount cannot be negative."), "amount")
+    if not 0 <= amount <= MAX_POSTS:
+        raise ReorgError(_("The amount must be between 0 and %(max)s.") % {"max": MAX_POSTS}, "amount")
     entry = _category(category, datetime.date(year, 1, 1))
     quota, _created = StaffingQuota.objects.update_or_create(unit=unit, year=year, category=entry, defaults={"amount": amount})
     return quota
@@ -895,7 +899,7 @@ def add_position(unit: Unit, *, code: str, name: str, category: str, count: int,
         raise ReorgError(_("This field is required."), "code")
     if not name:
         raise ReorgError(_("This field is required."), "name")
-    if count < 0:
+    if not 0 <= count <= MAX_POSTS:
         raise ReorgError(_("The number of posts must be a whole number."), "count")
     if unit.positions.filter(code=code, valid_to__isnull=True).exists():
         raise ReorgError(_("The job position code %(code)s is used twice.") % {"code": code}, "code")

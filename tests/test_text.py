@@ -1,0 +1,12 @@
+from common.text import clean_json, nfc, search_key
+
+
+def test_search_key_drops_diacritics_and_maps_d():
+    assert search_key("Nguyễn Văn Dũng") == "nguyen van dung"
+    assert search_key("ĐỒNG NAI  đồng nai") == "dong nai dong nai"
+
+
+def test_text_is_nfc_and_storable():
+    decomposed = "Nguye\u0302\u0303n"
+    assert nfc(f"  {decomposed}\x00 ") == "Nguyễn"
+    assert clean_json({"a\x00": ["x\ud800y", 3]}) == {"a": ["xy", 3]}
