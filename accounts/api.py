@@ -28,7 +28,7 @@ class RoleOut(Schema):
 class GrantOut(Schema):
     id: int
     role: str = Field(alias="role.code")
-    unit_id: DbId
+    unit_id: int
     include_subtree: bool
     read_only: bool
     valid_from: datetime.date
@@ -46,7 +46,7 @@ class UserOut(Schema):
     username: str
     full_name: str
     kind: str
-    unit_id: DbId | None
+    unit_id: int | None
     locked: bool
     closed: bool
 
@@ -118,13 +118,13 @@ class ErrorOut(Schema):
     field: str | None = None
 
 
-def _account(request, user_id: DbId) -> User:
+def _account(request, user_id: int) -> User:
     user = get_object_or_404(User, pk=user_id)
     services.require_can_view_account(request.user, user)
     return user
 
 
-def _managed(request, user_id: DbId) -> User:
+def _managed(request, user_id: int) -> User:
     user = get_object_or_404(User, pk=user_id)
     if not services.may_manage(request.user, user):
         raise PermissionDenied

@@ -255,14 +255,8 @@ def may_manage(actor, user: User) -> bool:
 
 
 def _require_manager_of(actor, user: User, audit_action: str, request=None) -> None:
-    if user.kind == User.Kind.SYSTEM:
-        _check_allowed(actor, "roles.grant_any", user.unit_id, audit_action, request)
-    elif user.kind == User.Kind.AGENCY:
-        _check_allowed(actor, "accounts.manage_agency", user.unit_id, audit_action, request)
-    elif user.unit_id is None:
-        _check_allowed(actor, "roles.grant_any", None, audit_action, request)
-    else:
-        _check_allowed(actor, "accounts.manage", administering_unit(user.unit), audit_action, request)
+    if not may_manage(actor, user):
+        _refuse(actor, audit_action, _("You are not allowed to do this for this unit."), None, user.unit_id, request)
 
 
 def rename_user(actor, user: User, username: str, request=None) -> User:

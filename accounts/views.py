@@ -37,6 +37,11 @@ def _written_request(request, form):
                                            document_date=data["document_date"], scan=data["scan"])
 
 
+def _form_errors_message(form) -> str:
+    """A refused form shown as one message, each error after its field's label."""
+    return " ".join(f"{form.fields[f].label}: {e[0]}" if f in form.fields else e[0] for f, e in form.errors.items())
+
+
 def _show_password_once(request, user, password):
     # Shown on the next page only; the session copy is dropped as soon as it is displayed.
     request.session["one_time_password"] = {"username": user.username, "password": password}
@@ -249,7 +254,7 @@ def grant_change(request, pk):
         except ServiceError as exc:
             messages.error(request, str(exc))
     else:
-        messages.error(request, " ".join(f"{form.fields[f].label}: {e[0]}" if f in form.fields else e[0] for f, e in form.errors.items()))
+        messages.error(request, _form_errors_message(form))
     return redirect("accounts:user", grant.user_id)
 
 
@@ -302,7 +307,7 @@ def user_close(request, pk):
         raise PermissionDenied
     form = WrittenRequestForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, " ".join(f"{form.fields[f].label}: {e[0]}" for f, e in form.errors.items() if f in form.fields))
+        messages.error(request, _form_errors_message(form))
         return redirect("accounts:user", pk)
     try:
         services.close_account(request.user, user, written_request=_written_request(request, form), request=request)

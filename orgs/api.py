@@ -16,7 +16,7 @@ from .models import JobPosition, ReorgPlan, ReorgStep, Unit
 router = Router(tags=["organization"])
 
 
-def _require_manage(request, unit_id: DbId | None = None) -> frozenset[int]:
+def _require_manage(request, unit_id: int | None = None) -> frozenset[int]:
     """The units the caller may change; refuses a caller who may change none (or not this unit)."""
     authz.require(request.user, "org.manage", unit_id)
     return authz.scope(request.user, "org.manage").unit_ids
@@ -174,9 +174,9 @@ class PlanOut(Schema):
 
 
 class ChangeOut(Schema):
-    plan_id: DbId
+    plan_id: int
     status: str
-    unit_id: DbId | None
+    unit_id: int | None
 
 
 class ErrorOut(Schema):
@@ -210,8 +210,7 @@ def unit_tree(request, as_of: datetime.date | None = None):
 def get_unit(request, unit_id: DbId, as_of: datetime.date | None = None):
     unit = get_object_or_404(Unit, pk=unit_id)
     day = as_of or timezone.localdate()
-    authz.require(request.user, "org.view", unit.pk, day if unit.ended_on is None or day < unit.ended_on else unit.ended_on
-                  - datetime.timedelta(days=1))
+    authz.require(request.user, "org.view", unit.pk, services.last_day_alive(unit, day))
     links = services.successions_of(unit)
     return {
         "id": unit.pk, "established_on": unit.established_on, "ended_on": unit.ended_on, "end_reason": unit.end_reason,

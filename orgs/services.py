@@ -111,6 +111,11 @@ def search_units(query: str, day: datetime.date, limit: int = 50, allowed: froze
     )
 
 
+def last_day_alive(unit: Unit, day: datetime.date) -> datetime.date:
+    """The day on which to judge access to a unit: an ended unit is judged by the scope of its last day."""
+    return day if unit.ended_on is None or day < unit.ended_on else unit.ended_on - datetime.timedelta(days=1)
+
+
 def unit_by_code(code: str, field_name: str = "unit") -> Unit:
     """The active unit holding an identifier code, or a refusal naming the field."""
     version = UnitVersion.objects.filter(code=(code or "").strip().upper(), valid_to__isnull=True).select_related("unit").first()

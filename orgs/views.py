@@ -1,4 +1,3 @@
-import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -45,9 +44,7 @@ def unit_detail(request, pk, quota_form=None, position_form=None, status=200):
     unit = get_object_or_404(Unit, pk=pk)
     filters = AsOfForm(request.GET or None)
     day = filters.day()
-    # An ended unit is judged by the scope of its last day.
-    authz.require(request.user, "org.view", unit.pk, day if unit.ended_on is None or day < unit.ended_on else unit.ended_on
-                  - datetime.timedelta(days=1))
+    authz.require(request.user, "org.view", unit.pk, services.last_day_alive(unit, day))
     version = services.version_on(unit, day)
     context = {
         "unit": unit,
