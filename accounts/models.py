@@ -1,6 +1,3 @@
-import hashlib
-import hmac
-
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -8,11 +5,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.crypto import blind_index
+
 
 def citizen_id_index(citizen_id: str) -> str:
     """Keyed hash of a citizen ID (CCCD): enforces one personal account per person without storing the number here."""
-    key = settings.FIELD_INDEX_KEY.encode()
-    return hmac.new(key, citizen_id.strip().encode(), hashlib.sha256).hexdigest()
+    return blind_index(citizen_id)
 
 
 class User(AbstractUser):

@@ -22,10 +22,12 @@ DEBUG = not PRODUCTION and os.environ.get("DEBUG", "1") == "1"
 if PRODUCTION:
     SECRET_KEY = os.environ["SECRET_KEY"]
     FIELD_INDEX_KEY = os.environ["FIELD_INDEX_KEY"]
+    FIELD_MASTER_KEYS = os.environ["FIELD_MASTER_KEYS"]
     ALLOWED_HOSTS = [h.strip() for h in os.environ["ALLOWED_HOSTS"].split(",") if h.strip()]
 else:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production")
     FIELD_INDEX_KEY = os.environ.get("FIELD_INDEX_KEY", "dev-only-field-index-key")
+    FIELD_MASTER_KEYS = os.environ.get("FIELD_MASTER_KEYS", "dev:ZGV2LW9ubHktbWFzdGVyLWtleS0zMi1ieXRlcy1sb24=")
     ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")]
 
 INSTALLED_APPS = [
@@ -46,6 +48,7 @@ INSTALLED_APPS = [
     "accounts",
     "catalogs",
     "orgs",
+    "people",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +152,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
                     if PRODUCTION else "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Scanned proofs: what an upload may be and how large.
+DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", str(20 * 1024 * 1024)))
 
 TASKS = {
     "default": {

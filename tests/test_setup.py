@@ -15,7 +15,7 @@ from orgs.models import ReorgPlan, Unit, UnitVersion
 def test_production_mode_passes_the_deploy_check_with_no_warning(tmp_path):
     inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {**inherited, "DJANGO_ENV": "production", "SECRET_KEY": "k" * 20 + "production-test-secret-0123456789-abcdefgh",
-           "FIELD_INDEX_KEY": "production-test-index-key",
+           "FIELD_INDEX_KEY": "production-test-index-key", "FIELD_MASTER_KEYS": "p1:" + "A" * 43 + "=",
            "ALLOWED_HOSTS": "cbccvc.dongnai.gov.vn", "VAR_DIR": str(tmp_path)}
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
