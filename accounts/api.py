@@ -6,7 +6,7 @@ from django.utils import timezone
 from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 
-from common.api import DbId, Pagination
+from common.api import DbId, ErrorOut, Pagination
 from orgs.services import unit_by_code
 
 from . import authz, services
@@ -111,11 +111,6 @@ class TokenOut(Schema):
 
 class NewTokenOut(TokenOut):
     token: str = Field(description="shown once")
-
-
-class ErrorOut(Schema):
-    detail: str
-    field: str | None = None
 
 
 def _account(request, user_id: int) -> User:

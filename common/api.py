@@ -17,3 +17,8 @@ class Pagination(LimitOffsetPagination):
     class Input(Schema):
         limit: int = NinjaField(100, ge=1, le=1000)
         offset: int = NinjaField(0, ge=0, le=10_000_000)
+
+
+class ErrorOut(Schema):
+    detail: str
+    field: str | None = None

@@ -14,6 +14,7 @@ from catalogs.api import router as catalogs_router
 from common.errors import ServiceError
 from common.text import clean_json
 from orgs.api import router as orgs_router
+from people.api import router as people_router
 
 
 class CleanJsonParser(Parser):
@@ -39,7 +40,7 @@ class ApiTokenAuth(HttpBearer):
 api = NinjaAPI(
     title="CSDL CBCCVC API",
     version="1",
-    description="Personnel database of the province: organization tree, catalogs, reorganizations, accounts and roles.",
+    description="Personnel database of the province: organization tree, catalogs, reorganizations, accounts, roles, personnel records and change sets.",
     auth=[ApiTokenAuth(), django_auth],
     urls_namespace="api-v1",
     parser=CleanJsonParser(),
@@ -60,3 +61,4 @@ def permission_denied(request, exc):
 api.add_router("/catalogs", catalogs_router)
 api.add_router("/accounts", accounts_router)
 api.add_router("/", orgs_router)
+api.add_router("/", people_router)

@@ -12,5 +12,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("orgs/", include("orgs.urls")),
     path("catalogs/", include("catalogs.urls")),
+    path("people/", include("people.urls")),
     path("api/v1/", api.urls),
 ]

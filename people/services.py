@@ -26,7 +26,7 @@ from catalogs.models import CatalogEntry
 from common.crypto import blind_index, current_data_key, seal, unseal
 from common.errors import ServiceError
 from common.text import nfc, search_key
-from orgs.services import children_map, subtree_ids
+from orgs.services import children_map, subtree_ids, versions_on
 
 from .form import BY_NAME, SECTIONS, empty_record, section
 from .models import Attachment, ChangeSet, Document, Person, RecordVersion, StatusChange
@@ -601,6 +601,8 @@ def search_people(user, query: PeopleQuery, *, day: datetime.date | None = None)
     """People the user may see, filtered in the database; raises ServiceError for a filter the user is not cleared for."""
     day = day or timezone.localdate()
     allowed = authz.scope(user, "people.view", day)
+    if not allowed:
+        raise PermissionDenied(_("You are not allowed to see people's records."))
     people = allowed.filter(Person.objects.all())
     levels, default = authz.field_levels()
     cleared = search_clearance(user)
@@ -640,6 +642,10 @@ def pending_for(user, day: datetime.date | None = None):
     allowed = authz.scope(user, "records.approve", day)
     return allowed.filter(ChangeSet.objects.filter(state=ChangeSet.State.SUBMITTED), "person__unit_id").exclude(
         person__account_id=getattr(user, "pk", None)).select_related("person", "author")
+
+
+def unit_name(unit_id: int, day: datetime.date | None = None) -> str:
+    return versions_on(day or timezone.localdate()).filter(unit_id=unit_id).values_list("name", flat=True).first() or ""
 
 
 def person_for_user(user) -> Person | None:

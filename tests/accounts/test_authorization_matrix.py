@@ -16,11 +16,14 @@ from accounts.models import ApiToken, PasswordReport, Role, RoleGrant, WrittenRe
 from accounts.services import create_token
 from config.api import api
 from orgs.models import JobPosition, ReorgPlan
+from people import services
 from tests.conftest import UserFactory, open_version
+from tests.people.conftest import RECORD, sample_record
 
 FINANCE, PLANNING = "000.00.01.H19", "000.00.02.H19"
 LOGIN_ONLY = "login only"  # any logged-in user: their own account pages, shared catalogs
 PUBLIC = "public"
+MATRIX_PDF = b"%PDF-1.4 matrix\n%%EOF\n"
 
 # route name -> (action, what the scope is judged on)
 PAGE_RULES = {
@@ -46,6 +49,13 @@ PAGE_RULES = {
     "accounts:user_reset_password": ("accounts.manage", "user"), "accounts:user_lock": ("accounts.manage", "user"),
     "accounts:user_unlock": ("accounts.manage", "user"), "accounts:user_rename": ("accounts.manage", "user"),
     "accounts:user_end_sessions": ("accounts.manage", "user"), "accounts:user_close": ("accounts.manage", "user"),
+    "people:list": ("people.view", None), "people:new": ("people.edit", None), "people:me": (LOGIN_ONLY, None),
+    "people:pending": ("records.approve", None), "people:detail": ("people.view", "person"), "people:edit": ("people.edit", "person"),
+    "people:diff": ("people.view", "person"), "people:print": ("people.view", "person"), "people:status": ("people.edit", "person"),
+    "people:change_set": ("people.view", "change_set"), "people:upload": ("people.edit", "change_set"),
+    "people:submit": ("people.edit", "change_set"), "people:withdraw": ("people.edit", "change_set"),
+    "people:accept": ("records.approve", "change_set"), "people:reject": ("records.approve", "change_set"),
+    "people:document": ("people.view", "document"),
 }
 # API operation id -> (action, object)
 API_RULES = {
@@ -67,6 +77,14 @@ API_RULES = {
     "accounts_api_add_grant": ("roles.grant", "user"), "accounts_api_revoke_grant": ("roles.grant", "grant"),
     "accounts_api_reset_password": ("accounts.manage", "user"), "accounts_api_lock": ("accounts.manage", "user"),
     "accounts_api_unlock": ("accounts.manage", "user"),
+    "people_api_search": ("people.view", None), "people_api_create": ("people.edit", None), "people_api_own_record": (LOGIN_ONLY, None),
+    "people_api_get_record": ("people.view", "person"), "people_api_list_versions": ("people.view", "person"),
+    "people_api_version_diff": ("people.view", "person"), "people_api_quality": ("people.view", "person"),
+    "people_api_set_status": ("people.edit", "person"), "people_api_edit": ("people.edit", "person"),
+    "people_api_open_changes": ("people.view", "person"), "people_api_get_change_set": ("people.view", "change_set"),
+    "people_api_attach": ("people.edit", "change_set"), "people_api_submit": ("people.edit", "change_set"),
+    "people_api_withdraw": ("people.edit", "change_set"), "people_api_accept": ("records.approve", "change_set"),
+    "people_api_reject": ("records.approve", "change_set"),
 }
 
 
@@ -85,13 +103,19 @@ API_BODIES = {
                                  "citizen_id": "075000000777"},
     "accounts_api_lock": {"reason": "kiểm tra"},
     "accounts_api_create_token": {"name": "t", "scopes": [], "days": 1},
+    "people_api_create": {"unit": FINANCE, "sections": {"identity": {"full_name": "Lê Văn Mới"}}},
+    "people_api_set_status": {"status": "on_leave", "effective_on": "2026-01-05"},
+    "people_api_edit": {"sections": {"contacts": {"permanent_address": "1 Hà Huy Giáp, Đồng Nai"}}},
+    "people_api_reject": {"reason": "Thiếu bản chụp"},
 }
 # Multipart operations: a written request with its scan.
 WRITTEN = {"document_number": "1/ĐN", "document_date": "2025-08-01"}
 API_MULTIPART = {
     "accounts_api_add_grant": {**WRITTEN, "role": "employee", "unit": FINANCE},
     "accounts_api_revoke_grant": WRITTEN,
+    "people_api_attach": {"section": "contacts"},
 }
+FILE_FIELDS = {"people_api_attach": "file"}  # the multipart field holding the file, "scan" by default
 
 
 def page_routes(resolver=None, namespace=""):
@@ -131,7 +155,19 @@ def objects(small_tree, admin_user):
             "request": attach_request(person, admin_user),
             "plan": ReorgPlan.objects.first().pk,
         }
+        made[side].update(person_objects(unit, admin_user))
     return made
+
+
+def person_objects(unit, admin_user) -> dict:
+    """A person of the unit with a draft change set and its scanned proof."""
+    record = sample_record(identity={**RECORD["identity"], "citizen_id": f"07508500{unit.pk:04d}"})
+    services.load_approved([(unit.pk, record)], approved_by=admin_user)
+    person = services.Person.objects.get(unit=unit)
+    change_set = services.edit_sections(admin_user, person, {"contacts": {**RECORD["contacts"], "phone": "0900000001"}})
+    attachment = services.attach_document(admin_user, change_set, section_name="contacts",
+                                          upload=SimpleUploadedFile("proof.pdf", MATRIX_PDF + str(unit.pk).encode()))
+    return {"person": person.pk, "change_set": change_set.pk, "document": attachment.document.sha256}
 
 
 def attach_request(person, recorder) -> int:
@@ -156,6 +192,10 @@ def page_url(name, pattern, object_ids):
             kwargs[key] = 1
         elif key == "code":
             kwargs[key] = "unit_kind"
+        elif key == "section":
+            kwargs[key] = "contacts"
+        elif key == "sha256":
+            kwargs[key] = object_ids["document"]
     if name == "orgs:unit_close_position":
         kwargs["pk"] = object_ids["unit"]
     return reverse(name, kwargs=kwargs)
@@ -164,7 +204,7 @@ def page_url(name, pattern, object_ids):
 def api_url(path, object_ids, rule_object):
     values = {"unit_id": object_ids["unit"], "position_id": object_ids["position"], "plan_id": object_ids["plan"],
               "code": "unit_kind", "position": 1, "user_id": object_ids["user"], "grant_id": object_ids["grant"],
-              "token_id": object_ids.get("own_token", 0)}
+              "token_id": object_ids.get("own_token", 0), "person_id": object_ids["person"], "change_set_id": object_ids["change_set"]}
     for key, value in values.items():
         path = path.replace("{" + key + "}", str(value))
     return path
@@ -222,7 +262,7 @@ def test_role_matrix_over_pages_and_api_R_4_4(client, objects, role):
             ids = {**objects[side], "own_token": ApiToken.objects.get(user=user).pk}
             url = api_url(path, ids, rule_object)
             if operation in API_MULTIPART:
-                body = {**API_MULTIPART[operation], "scan": SimpleUploadedFile("scan.pdf", b"%PDF-1.4 matrix")}
+                body = {**API_MULTIPART[operation], FILE_FIELDS.get(operation, "scan"): SimpleUploadedFile("scan.pdf", MATRIX_PDF)}
                 status = call(client, method, url, data=body, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code
             else:
                 status = call(client, method, url, content_type="application/json", data=json.dumps(API_BODIES.get(operation, {})),

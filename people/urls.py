@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import views
+
+app_name = "people"
+urlpatterns = [
+    path("", views.people_list, name="list"),
+    path("new/", views.new_person, name="new"),
+    path("me/", views.my_record, name="me"),
+    path("pending/", views.pending, name="pending"),
+    path("<int:pk>/", views.person_detail, name="detail"),
+    path("<int:pk>/edit/<slug:section>/", views.edit_section, name="edit"),
+    path("<int:pk>/diff/", views.versions_diff, name="diff"),
+    path("<int:pk>/print/", views.print_resume, name="print"),
+    path("<int:pk>/status/", views.change_status, name="status"),
+    path("changes/<int:pk>/", views.change_set_detail, name="change_set"),
+    path("changes/<int:pk>/upload/", views.upload, name="upload"),
+    path("changes/<int:pk>/submit/", views.submit, name="submit"),
+    path("changes/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("changes/<int:pk>/accept/", views.accept, name="accept"),
+    path("changes/<int:pk>/reject/", views.reject, name="reject"),
+    path("documents/<str:sha256>/", views.document, name="document"),
+]

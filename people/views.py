@@ -1,0 +1,335 @@
+import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import authz
+from audit.services import record as audit
+from common.errors import ServiceError
+from orgs.services import versions_on
+
+from . import services
+from .form import BY_NAME, SECTIONS
+from .forms import DecisionForm, NewPersonForm, SearchForm, StatusForm, UploadForm, section_forms, show_error, submitted_value
+from .models import ChangeSet, Document, Person
+from .printing import resume_pdf
+
+
+def _person(request, pk) -> Person:
+    person = get_object_or_404(Person.objects.select_related("unit", "account"), pk=pk)
+    services.require_view(request.user, person, request)
+    return person
+
+
+def _day(value: str | None) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _display_rows(record: dict, names: services.CatalogNames) -> list[dict]:
+    """The record as sections of labelled values, in the form's order, for templates."""
+    shown = []
+    for sec in SECTIONS:
+        if sec.name not in record:
+            continue
+        value = record[sec.name]
+        if sec.repeating:
+            rows = [[names.display(sec.name, item.name, row.get(item.name)) for item in sec.fields] for row in value]
+            shown.append({"section": sec, "headers": [item.label for item in sec.fields], "rows": rows})
+        else:
+            facts = [(item.label, names.display(sec.name, item.name, value.get(item.name))) for item in sec.fields if item.name in value]
+            shown.append({"section": sec, "facts": facts})
+    return shown
+
+
+def _display_changes(changes, names: services.CatalogNames) -> list[dict]:
+    return [{"label": c.label, "old": names.display(c.section, c.field, c.old), "new": names.display(c.section, c.field, c.new)}
+            for c in changes]
+
+
+@login_required
+def people_list(request):
+    allowed = authz.scope(request.user, "people.view")
+    if not allowed:
+        authz.require(request.user, "people.view")
+    levels, default = authz.field_levels()
+    cleared = services.search_clearance(request.user)
+    hidden = [name for name, key in services.FILTER_FIELDS.items() if levels.get(key, default) > cleared]
+    form = SearchForm(request.GET or None, hidden=hidden)
+    people, error = Person.objects.none(), None
+    if form.is_valid() or not request.GET:
+        data = form.cleaned_data if request.GET else {}
+        query = services.PeopleQuery(**{k: v for k, v in data.items() if k not in {"q", "unit", "order"} and v not in ("", None)},
+                                     text=data.get("q", ""), unit_id=data.get("unit"))
+        try:
+            people = services.search_people(request.user, query)
+            if data.get("order") == "completeness":
+                people = people.order_by("completeness", "search_key", "pk")
+        except ServiceError as exc:
+            error = exc.message
+    page = Paginator(people, 50).get_page(request.GET.get("page"))
+    unit_names = dict(versions_on(timezone.localdate()).filter(unit_id__in={p.unit_id for p in page}).values_list("unit_id", "name"))
+    names = services.CatalogNames()
+    for found in page:
+        found.unit_name, found.category_name = unit_names.get(found.unit_id, ""), names.name("person_category", found.category)
+    context = {"form": form, "page": page, "error": error,
+               "can_create": authz.can(request.user, "people.edit"), "query_string": request.GET.urlencode()}
+    return render(request, "people/list.html", context)
+
+
+@login_required
+def person_detail(request, pk):
+    person = _person(request, pk)
+    on = _day(request.GET.get("on"))
+    number = request.GET.get("version")
+    try:
+        record, shown_number = services.read_record(request.user, person, number=int(number) if number and number.isdigit() else None,
+                                                    on=on, request=request)
+    except ServiceError as exc:
+        raise Http404(exc.message) from exc
+    names = services.CatalogNames()
+    pending = services.open_change_set(person)
+    own = services.is_own(request.user, person)
+    context = {
+        "person": person, "sections": _display_rows(record, names), "shown_number": shown_number, "on": on,
+        "versions": person.versions.select_related("approved_by").order_by("-number"),
+        "pending": pending, "own": own, "can_edit": services.can_edit(request.user, person) and not person.is_closed,
+        "can_status": authz.can(request.user, "people.edit", person.unit_id),
+        "history": person.change_sets.exclude(state__in=ChangeSet.OPEN).select_related("author", "decided_by")[:20],
+        "statuses": person.status_changes.select_related("changed_by"), "status_form": StatusForm(initial={"effective_on": timezone.localdate()}),
+        "quality": services.quality(person) if (own or authz.can(request.user, "people.edit", person.unit_id)) else None,
+        "editable_sections": [s for s in SECTIONS if not own or s.editable_by_person],
+        "unit_name": services.unit_name(person.unit_id),
+    }
+    return render(request, "people/detail.html", context)
+
+
+@login_required
+def my_record(request):
+    person = services.person_for_user(request.user)
+    if person is None:
+        messages.info(request, _("No record is linked to your account yet. Ask your unit's personnel officer."))
+        return redirect("accounts:me")
+    return redirect("people:detail", person.pk)
+
+
+@login_required
+def edit_section(request, pk, section):
+    person = _person(request, pk)
+    sec = BY_NAME.get(section)
+    if sec is None:
+        raise Http404
+    if not services.can_edit(request.user, person):
+        raise PermissionDenied(_("You are not allowed to do this for this record."))
+    current = services.working_record(person)
+    visible = services.visible_sections(request.user, person)
+    if set(visible.get(sec.name, ())) != set(sec.fields_by_name):
+        raise PermissionDenied(_("You are not cleared to see every field of this section."))
+    bound = section_forms(sec, current[sec.name], request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if bound.is_valid():
+            try:
+                services.edit_sections(request.user, person, {sec.name: submitted_value(sec, bound)}, request=request)
+                messages.success(request, _("Saved in your draft changes. Attach the proof and submit them for approval."))
+                return redirect("people:detail", person.pk)
+            except ServiceError as exc:
+                show_error(bound, sec, exc)
+        status = 400
+    return render(request, "people/edit_section.html", {"person": person, "section": sec, "form": bound}, status=status)
+
+
+@login_required
+def new_person(request):
+    units = authz.scope(request.user, "people.edit").filter(versions_on(timezone.localdate()), "unit_id").order_by("name")
+    if not units.exists():
+        authz.require(request.user, "people.edit")
+    identity, employment = BY_NAME["identity"], BY_NAME["employment"]
+    data = request.POST if request.method == "POST" else None
+    form = NewPersonForm(data, units=units)
+    forms_ = {"identity": section_forms(identity, {}, data), "employment": section_forms(employment, {}, data)}
+    status = 200
+    if request.method == "POST":
+        if form.is_valid() and all(f.is_valid() for f in forms_.values()):
+            unit = get_object_or_404(units, unit_id=form.cleaned_data["unit"]).unit
+            try:
+                person, _change_set = services.create_person(
+                    request.user, unit=unit, sections={name: submitted_value(BY_NAME[name], f) for name, f in forms_.items()},
+                    request=request)
+                messages.success(request, _("Record opened as a draft. Complete it, attach the proofs and submit it for approval."))
+                return redirect("people:detail", person.pk)
+            except ServiceError as exc:
+                name = (exc.field or "").split(".")[0]
+                if name in forms_:
+                    show_error(forms_[name], BY_NAME[name], exc)
+                else:
+                    exc.add_to_form(form)
+        status = 400
+    return render(request, "people/new.html", {"form": form, "section_forms": [(BY_NAME[n], f) for n, f in forms_.items()]}, status=status)
+
+
+@login_required
+def versions_diff(request, pk):
+    person = _person(request, pk)
+    try:
+        old_number, new_number = int(request.GET.get("from", 0)), int(request.GET.get("to", person.version))
+    except ValueError as exc:
+        raise Http404 from exc
+    try:
+        old, _n = services.read_record(request.user, person, number=old_number, request=request)
+        new, _n = services.read_record(request.user, person, number=new_number, request=request)
+    except ServiceError as exc:
+        raise Http404(exc.message) from exc
+    names = services.CatalogNames()
+    context = {"person": person, "old_number": old_number, "new_number": new_number,
+               "changes": _display_changes(services.diff(old, new), names), "numbers": range(person.version, -1, -1)}
+    return render(request, "people/diff.html", context)
+
+
+@login_required
+def print_resume(request, pk):
+    person = _person(request, pk)
+    record, number = services.read_record(request.user, person, request=request)
+    pdf = resume_pdf(record, services.CatalogNames(), unit_name=services.unit_name(person.unit_id), version=number,
+                     printed_on=timezone.localdate())
+    audit(request.user, "people.print", obj=person, unit_id=person.unit_id, details={"version": number}, request=request)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="so-yeu-ly-lich-{person.pk}-v{number}.pdf"'
+    return response
+
+
+@login_required
+@require_POST
+def change_status(request, pk):
+    person = _person(request, pk)
+    authz.require(request.user, "people.edit", person.unit_id)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_status(request.user, person, request=request, **form.cleaned_data)
+            messages.success(request, _("Status recorded."))
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, "; ".join(f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items()))
+    return redirect("people:detail", person.pk)
+
+
+def _change_set(request, pk) -> ChangeSet:
+    change_set = get_object_or_404(ChangeSet.objects.select_related("person", "data_key", "author"), pk=pk)
+    services.require_view(request.user, change_set.person, request)
+    return change_set
+
+
+@login_required
+def change_set_detail(request, pk, upload_form=None, status=200):
+    change_set = _change_set(request, pk)
+    person = change_set.person
+    sections = services.change_set_sections(change_set)
+    base = services.approved_record(person, change_set.base_version)
+    shown = services.visible_sections(request.user, person)
+    names = services.CatalogNames()
+    changes = services.diff(services.restrict(base, shown), services.restrict({**base, **sections}, shown))
+    may_decide = authz.can(request.user, "records.approve", person.unit_id) and not services.is_own(request.user, person)
+    context = {
+        "change_set": change_set, "person": person, "changes": _display_changes(changes, names),
+        "attachments": change_set.attachments.select_related("document", "uploaded_by"),
+        "can_edit": services.can_edit(request.user, person) and change_set.state == ChangeSet.State.DRAFT,
+        "can_withdraw": services.can_edit(request.user, person) and change_set.is_open,
+        "can_decide": may_decide and change_set.state == ChangeSet.State.SUBMITTED,
+        "upload_form": upload_form or UploadForm(sections=[BY_NAME[name] for name in sections] or SECTIONS),
+        "decision_form": DecisionForm(),
+        "unproved": [BY_NAME[n].label for n in sections if BY_NAME[n].needs_proof
+                     and not change_set.attachments.filter(section=n).exists()],
+    }
+    return render(request, "people/change_set.html", context, status=status)
+
+
+@login_required
+@require_POST
+def upload(request, pk):
+    change_set = _change_set(request, pk)
+    if not services.can_edit(request.user, change_set.person):
+        raise PermissionDenied(_("You are not allowed to do this for this record."))
+    sections = [BY_NAME[name] for name in services.change_set_sections(change_set)] or SECTIONS
+    # Refuse an oversized body before reading it.
+    if int(request.META.get("CONTENT_LENGTH") or 0) > settings.DOCUMENT_MAX_BYTES + 64 * 1024:
+        form = UploadForm(sections=sections)
+        form.add_error(None, _("File: the document is larger than %(mb)s MB.") % {"mb": settings.DOCUMENT_MAX_BYTES // 2**20})
+        return change_set_detail(request, pk, upload_form=form, status=400)
+    form = UploadForm(request.POST, request.FILES, sections=sections)
+    if form.is_valid():
+        try:
+            services.attach_document(request.user, change_set, section_name=form.cleaned_data["section"], upload=form.cleaned_data["file"],
+                                     label=form.cleaned_data["label"], request=request)
+            messages.success(request, _("Document attached."))
+            return redirect("people:change_set", change_set.pk)
+        except ServiceError as exc:
+            exc.add_to_form(form)
+    return change_set_detail(request, pk, upload_form=form, status=400)
+
+
+def _change_set_action(request, pk, act, done_message):
+    change_set = _change_set(request, pk)
+    try:
+        act(change_set)
+        messages.success(request, done_message)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return redirect("people:change_set", change_set.pk)
+
+
+@login_required
+@require_POST
+def submit(request, pk):
+    return _change_set_action(request, pk, lambda cs: services.submit(request.user, cs, note=request.POST.get("note", ""), request=request),
+                              _("Submitted for approval."))
+
+
+@login_required
+@require_POST
+def withdraw(request, pk):
+    return _change_set_action(request, pk, lambda cs: services.withdraw(request.user, cs, request=request), _("Changes withdrawn."))
+
+
+@login_required
+@require_POST
+def accept(request, pk):
+    return _change_set_action(request, pk, lambda cs: services.accept(request.user, cs, request=request),
+                              _("Approved: the record has a new version."))
+
+
+@login_required
+@require_POST
+def reject(request, pk):
+    return _change_set_action(request, pk, lambda cs: services.reject(request.user, cs, reason=request.POST.get("reason", ""),
+                                                                      request=request), _("Changes rejected."))
+
+
+@login_required
+def pending(request):
+    if not authz.can(request.user, "records.approve"):
+        authz.require(request.user, "records.approve")
+    page = Paginator(services.pending_for(request.user).order_by("submitted_at", "pk"), 50).get_page(request.GET.get("page"))
+    return render(request, "people/pending.html", {"page": page})
+
+
+@login_required
+def document(request, sha256):
+    found = get_object_or_404(Document, sha256=sha256)
+    if not services.can_read_document(request.user, found):
+        raise PermissionDenied(_("You are not allowed to see this document."))
+    audit(request.user, "people.read_document", obj=found, details={"sha256": sha256}, request=request)
+    response = HttpResponse(services.document_bytes(found), content_type=found.content_type)
+    response["Content-Disposition"] = "inline"
+    return response
