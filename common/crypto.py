@@ -14,6 +14,7 @@ import os
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.utils import timezone
 
 from .models import DataKey
@@ -91,3 +92,21 @@ def unseal(blob: bytes, key: DataKey):
 def blind_index(value: str) -> str:
     """Keyed hash for equality search on an encrypted value (citizen ID): the value itself is never stored in clear."""
     return hmac.new(settings.FIELD_INDEX_KEY.encode(), value.strip().encode(), hashlib.sha256).hexdigest()
+
+
+def reencrypt(model, batch_size: int = 500) -> int:
+    """Re-encrypt, under the current data key, the rows of a model (fields `sealed`, `data_key`) sealed under another.
+
+    Batches commit one by one, so the run can stop and resume; readers see either key meanwhile, both valid.
+    """
+    key = current_data_key()
+    done = 0
+    while True:
+        with transaction.atomic():
+            rows = list(model.objects.select_for_update().exclude(data_key=key).exclude(sealed=None).select_related("data_key")[:batch_size])
+            for row in rows:
+                # queryset.update: approved versions refuse save(); the content is unchanged, only its encryption.
+                model.objects.filter(pk=row.pk).update(sealed=seal(unseal(row.sealed, row.data_key), key), data_key=key)
+        if not rows:
+            return done
+        done += len(rows)

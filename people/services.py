@@ -4,6 +4,7 @@ A record is a document of sections (people/form.py). Approved versions are immut
 person or an HR officer collect in one open change set per person and reach the record only when accepted.
 """
 
+import contextlib
 import datetime
 import functools
 import hashlib
@@ -141,6 +142,22 @@ def _deny(actor, action, unit_id, request):
     raise PermissionDenied(_("You are not allowed to do this for this record."))
 
 
+@contextlib.contextmanager
+def _refusing(actor, action: str, unit_id: int, request=None):
+    """A transaction whose refusals (ServiceError) are audited after it has rolled back, so the audit record survives."""
+    try:
+        with transaction.atomic():
+            yield
+    except ServiceError as exc:
+        record_refusal(actor, action, reason=exc.message, unit_id=unit_id, request=request)
+        raise
+
+
+def _locked(change_set: ChangeSet) -> ChangeSet:
+    """The change set as stored now, locked until the transaction ends."""
+    return ChangeSet.objects.select_for_update().select_related("data_key", "person").get(pk=change_set.pk)
+
+
 def require_view(user, person: Person, request=None) -> None:
     if not can_view(user, person):
         _deny(user, "people.view", person.unit_id, request)
@@ -230,11 +247,10 @@ def mirror(person: Person, record: dict, today: datetime.date) -> None:
         person.citizen_id_index = blind_index(identity["citizen_id"])
 
 
-def _check_citizen_id_free(actor, person_pk, record, action, unit_id, request):
+def _check_citizen_id_free(person_pk, record) -> None:
     number = record.get("identity", {}).get("citizen_id")
     if number and Person.objects.filter(citizen_id_index=blind_index(number)).exclude(pk=person_pk).exists():
-        _refuse(actor, action, _("Identity – Citizen ID number: another record of the province already has this number."),
-                "identity.citizen_id", unit_id, request)
+        raise ServiceError(_("Identity – Citizen ID number: another record of the province already has this number."), "identity.citizen_id")
 
 
 def _store_sections(change_set: ChangeSet, sections: dict) -> None:
@@ -258,8 +274,8 @@ def create_person(actor, *, unit, sections: dict, request=None) -> tuple[Person,
             item = BY_NAME[sec_name].fields_by_name[field_name]
             _refuse(actor, action, _("%(field)s: this field is required.") % {"field": f"{BY_NAME[sec_name].label} – {item.label}"},
                     path, unit.pk, request)
-    _check_citizen_id_free(actor, None, record, action, unit.pk, request)
-    with transaction.atomic():
+    with _refusing(actor, action, unit.pk, request):
+        _check_citizen_id_free(None, record)
         person = Person(unit=unit, created_by=actor)
         mirror(person, record, today)
         account = User.objects.filter(kind=User.Kind.PERSONAL, citizen_id_index=person.citizen_id_index, person__isnull=True).first()
@@ -296,12 +312,11 @@ def edit_sections(actor, person: Person, sections: dict, *, request=None) -> Cha
         if is_own(actor, person) and not BY_NAME[name].editable_by_person:
             _refuse(actor, action, _("The section “%(section)s” is kept by your unit.") % {"section": BY_NAME[name].label}, name,
                     person.unit_id, request)
-    with transaction.atomic():
+    with _refusing(actor, action, person.unit_id, request):
         Person.objects.select_for_update().filter(pk=person.pk).first()
         change_set = open_change_set(person)
         if change_set is not None and change_set.state != ChangeSet.State.DRAFT:
-            _refuse(actor, action, _("Changes are already submitted for approval; withdraw them to edit again."), "change_set",
-                    person.unit_id, request)
+            raise ServiceError(_("Changes are already submitted for approval; withdraw them to edit again."), "change_set")
         if change_set is None:
             change_set = ChangeSet(person=person, author=actor, base_version=person.version)
         approved = approved_record(person, change_set.base_version)
@@ -333,8 +348,6 @@ def attach_document(actor, change_set: ChangeSet, *, section_name: str, upload, 
     person = change_set.person
     if not can_edit(actor, person):
         _deny(actor, action, person.unit_id, request)
-    if change_set.state != ChangeSet.State.DRAFT:
-        _refuse(actor, action, _("Documents can only be added to changes not yet submitted."), "change_set", person.unit_id, request)
     if section_name not in BY_NAME:
         _refuse(actor, action, _("There is no section “%(name)s” in the record.") % {"name": section_name}, "section", person.unit_id,
                 request)
@@ -355,7 +368,9 @@ def attach_document(actor, change_set: ChangeSet, *, section_name: str, upload, 
         _refuse(actor, action, _("File: only PDF, JPEG and PNG scans are accepted, and this file is none of them whatever its name."),
                 "file", person.unit_id, request)
     sha = digest.hexdigest()
-    with transaction.atomic():
+    with _refusing(actor, action, person.unit_id, request):
+        if _locked(change_set).state != ChangeSet.State.DRAFT:
+            raise ServiceError(_("Documents can only be added to changes not yet submitted."), "change_set")
         try:
             with transaction.atomic():
                 document = Document.objects.create(sha256=sha, size=upload.size, content_type=content_type)
@@ -387,24 +402,25 @@ def submit(actor, change_set: ChangeSet, *, note: str = "", request=None) -> Cha
     person = change_set.person
     if not can_edit(actor, person):
         _deny(actor, action, person.unit_id, request)
-    if change_set.state != ChangeSet.State.DRAFT:
-        _refuse(actor, action, _("Only a draft can be submitted."), "change_set", person.unit_id, request)
-    sections = change_set_sections(change_set)
-    if not sections:
-        _refuse(actor, action, _("There is no change to submit."), "change_set", person.unit_id, request)
-    record = {**approved_record(person, change_set.base_version), **sections}
-    problems = check_record(record, timezone.localdate())
-    if problems:
-        _refuse(actor, action, "; ".join(p.message for p in problems[:5]), problems[0].field, person.unit_id, request)
-    proved = set(change_set.attachments.values_list("section", flat=True))
-    unproved = [BY_NAME[name].label for name in sections if BY_NAME[name].needs_proof and name not in proved]
-    if unproved:
-        _refuse(actor, action, _("Attach a scanned proof for: %(sections)s.") % {"sections": ", ".join(map(str, unproved))},
-                "file", person.unit_id, request)
-    _check_citizen_id_free(actor, person.pk, record, action, person.unit_id, request)
-    change_set.state, change_set.submitted_at, change_set.note = ChangeSet.State.SUBMITTED, timezone.now(), nfc(note)
-    change_set.save(update_fields=["state", "submitted_at", "note"])
-    audit(actor, action, obj=change_set, unit_id=person.unit_id, details={"sections": sorted(sections)}, request=request)
+    with _refusing(actor, action, person.unit_id, request):
+        change_set = _locked(change_set)
+        if change_set.state != ChangeSet.State.DRAFT:
+            raise ServiceError(_("Only a draft can be submitted."), "change_set")
+        sections = change_set_sections(change_set)
+        if not sections:
+            raise ServiceError(_("There is no change to submit."), "change_set")
+        record = {**approved_record(person, change_set.base_version), **sections}
+        problems = check_record(record, timezone.localdate())
+        if problems:
+            raise ServiceError("; ".join(p.message for p in problems[:5]), problems[0].field)
+        proved = set(change_set.attachments.values_list("section", flat=True))
+        unproved = [BY_NAME[name].label for name in sections if BY_NAME[name].needs_proof and name not in proved]
+        if unproved:
+            raise ServiceError(_("Attach a scanned proof for: %(sections)s.") % {"sections": ", ".join(map(str, unproved))}, "file")
+        _check_citizen_id_free(person.pk, record)
+        change_set.state, change_set.submitted_at, change_set.note = ChangeSet.State.SUBMITTED, timezone.now(), nfc(note)
+        change_set.save(update_fields=["state", "submitted_at", "note"])
+        audit(actor, action, obj=change_set, unit_id=person.unit_id, details={"sections": sorted(sections)}, request=request)
     return change_set
 
 
@@ -418,21 +434,21 @@ def accept(actor, change_set: ChangeSet, *, valid_from: datetime.date | None = N
     if not authz.can(actor, "records.approve", person.unit_id) or is_own(actor, person):
         _deny(actor, action, person.unit_id, request)
     today = timezone.localdate()
-    with transaction.atomic():
+    with _refusing(actor, action, person.unit_id, request):
         person = Person.objects.select_for_update().get(pk=person.pk)
-        change_set = ChangeSet.objects.select_for_update().select_related("data_key").get(pk=change_set.pk)
+        change_set = _locked(change_set)
         if change_set.state != ChangeSet.State.SUBMITTED:
-            _refuse(actor, action, _("Only submitted changes can be approved."), "change_set", person.unit_id, request)
+            raise ServiceError(_("Only submitted changes can be approved."), "change_set")
         sections = change_set_sections(change_set)
         current = approved_record(person)
         if person.version != change_set.base_version:
             base = approved_record(person, change_set.base_version)
             clashing = [BY_NAME[name].label for name in sections if current[name] != base[name]]
             if clashing:
-                _refuse(actor, action, _("Approved in the meantime by another change: %(sections)s. The person must enter them again.")
-                        % {"sections": ", ".join(map(str, clashing))}, "change_set", person.unit_id, request)
+                raise ServiceError(_("Approved in the meantime by another change: %(sections)s. The person must enter them again.")
+                                   % {"sections": ", ".join(map(str, clashing))}, "change_set")
         record = {**current, **sections}
-        _check_citizen_id_free(actor, person.pk, record, action, person.unit_id, request)
+        _check_citizen_id_free(person.pk, record)
         clear, sealed, key = _sealed_parts(record)
         version = RecordVersion.objects.create(
             person=person, number=person.version + 1, valid_from=valid_from or today, content=clear, sealed=sealed, data_key=key,
@@ -452,14 +468,16 @@ def reject(actor, change_set: ChangeSet, *, reason: str, request=None) -> Change
     person = change_set.person
     if not authz.can(actor, "records.approve", person.unit_id) or is_own(actor, person):
         _deny(actor, action, person.unit_id, request)
-    if change_set.state != ChangeSet.State.SUBMITTED:
-        _refuse(actor, action, _("Only submitted changes can be rejected."), "change_set", person.unit_id, request)
-    if not nfc(reason):
-        _refuse(actor, action, _("Reason: say what must be corrected."), "reason", person.unit_id, request)
-    change_set.state, change_set.reason = ChangeSet.State.REJECTED, nfc(reason)
-    change_set.decided_at, change_set.decided_by = timezone.now(), actor
-    change_set.save(update_fields=["state", "reason", "decided_at", "decided_by"])
-    audit(actor, action, obj=change_set, unit_id=person.unit_id, details={"person": person.pk}, request=request)
+    with _refusing(actor, action, person.unit_id, request):
+        change_set = _locked(change_set)
+        if change_set.state != ChangeSet.State.SUBMITTED:
+            raise ServiceError(_("Only submitted changes can be rejected."), "change_set")
+        if not nfc(reason):
+            raise ServiceError(_("Reason: say what must be corrected."), "reason")
+        change_set.state, change_set.reason = ChangeSet.State.REJECTED, nfc(reason)
+        change_set.decided_at, change_set.decided_by = timezone.now(), actor
+        change_set.save(update_fields=["state", "reason", "decided_at", "decided_by"])
+        audit(actor, action, obj=change_set, unit_id=person.unit_id, details={"person": person.pk}, request=request)
     return change_set
 
 
@@ -468,11 +486,13 @@ def withdraw(actor, change_set: ChangeSet, *, request=None) -> ChangeSet:
     person = change_set.person
     if not can_edit(actor, person):
         _deny(actor, action, person.unit_id, request)
-    if not change_set.is_open:
-        _refuse(actor, action, _("These changes are already decided."), "change_set", person.unit_id, request)
-    change_set.state, change_set.decided_at, change_set.decided_by = ChangeSet.State.WITHDRAWN, timezone.now(), actor
-    change_set.save(update_fields=["state", "decided_at", "decided_by"])
-    audit(actor, action, obj=change_set, unit_id=person.unit_id, details={"person": person.pk}, request=request)
+    with _refusing(actor, action, person.unit_id, request):
+        change_set = _locked(change_set)
+        if not change_set.is_open:
+            raise ServiceError(_("These changes are already decided."), "change_set")
+        change_set.state, change_set.decided_at, change_set.decided_by = ChangeSet.State.WITHDRAWN, timezone.now(), actor
+        change_set.save(update_fields=["state", "decided_at", "decided_by"])
+        audit(actor, action, obj=change_set, unit_id=person.unit_id, details={"person": person.pk}, request=request)
     return change_set
 
 
