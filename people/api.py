@@ -205,7 +205,7 @@ def quality(request, person_id: DbId):
     person = _person(request, person_id)
     if not (services.is_own(request.user, person) or services.can_edit(request.user, person)):
         services.require_view(request.user, person, request)
-    found = services.quality(person, services.restrict(services.working_record(person), services.visible_sections(request.user, person)))
+    found = services.quality(person, services.visible_sections(request.user, person))
     return {"completeness": found["completeness"], "missing": [path for path, _label in found["missing"]], "problems": found["problems"]}
 
 

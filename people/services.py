@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -333,6 +334,10 @@ def edit_sections(actor, person: Person, sections: dict, *, request=None) -> Cha
     return change_set
 
 
+def too_large_message() -> str:
+    return _("File: the document is larger than %(size)s.") % {"size": filesizeformat(settings.DOCUMENT_MAX_BYTES)}
+
+
 def _sniff(head: bytes, tail: bytes) -> str | None:
     for content_type, magic in SIGNATURES.items():
         if head.startswith(magic):
@@ -352,8 +357,7 @@ def attach_document(actor, change_set: ChangeSet, *, section_name: str, upload, 
         _refuse(actor, action, _("There is no section “%(name)s” in the record.") % {"name": section_name}, "section", person.unit_id,
                 request)
     if upload.size > settings.DOCUMENT_MAX_BYTES:
-        _refuse(actor, action, _("File: the document is larger than %(mb)s MB.") % {"mb": settings.DOCUMENT_MAX_BYTES // 2**20}, "file",
-                person.unit_id, request)
+        _refuse(actor, action, too_large_message(), "file", person.unit_id, request)
     if upload.size == 0:
         _refuse(actor, action, _("File: the document is empty."), "file", person.unit_id, request)
     digest = hashlib.sha256()
@@ -672,11 +676,19 @@ def person_for_user(user) -> Person | None:
     return Person.objects.filter(account_id=getattr(user, "pk", None)).first()
 
 
-def quality(person: Person, record: dict | None = None) -> dict:
-    """Completeness score, what is missing, and what breaks the rules (R-13.5)."""
-    record = record if record is not None else working_record(person)
+def quality(person: Person, shown: dict[str, set[str]] | None = None) -> dict:
+    """Completeness score, what is missing, and what breaks the rules in the working record (R-13.5);
+    with `shown`, only what concerns the fields a reader may see is listed."""
+    record = working_record(person)
     score, missing = completeness(record)
-    return {"completeness": score, "missing": missing, "problems": check_record(record, timezone.localdate())}
+    problems = check_record(record, timezone.localdate())
+    if shown is not None:
+        def visible(path):
+            parts = path.split(".")
+            return parts[0] in shown and (len(parts) == 1 or parts[-1] in shown[parts[0]])
+        missing = [(path, label) for path, label in missing if visible(path)]
+        problems = [problem for problem in problems if visible(problem.field)]
+    return {"completeness": score, "missing": missing, "problems": problems}
 
 
 def unit_quality(user, unit_id: int, day: datetime.date | None = None):

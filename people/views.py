@@ -107,7 +107,7 @@ def person_detail(request, pk):
         "can_status": authz.can(request.user, "people.edit", person.unit_id),
         "history": person.change_sets.exclude(state__in=ChangeSet.OPEN).select_related("author", "decided_by")[:20],
         "statuses": person.status_changes.select_related("changed_by"), "status_form": StatusForm(initial={"effective_on": timezone.localdate()}),
-        "quality": services.quality(person) if (own or authz.can(request.user, "people.edit", person.unit_id)) else None,
+        "quality": services.quality(person, services.visible_sections(request.user, person)) if (own or authz.can(request.user, "people.edit", person.unit_id)) else None,
         "editable_sections": [s for s in SECTIONS if not own or s.editable_by_person],
         "unit_name": services.unit_name(person.unit_id),
     }
@@ -264,9 +264,8 @@ def upload(request, pk):
     sections = [BY_NAME[name] for name in services.change_set_sections(change_set)] or SECTIONS
     # Refuse an oversized body before reading it.
     if int(request.META.get("CONTENT_LENGTH") or 0) > settings.DOCUMENT_MAX_BYTES + 64 * 1024:
-        form = UploadForm(sections=sections)
-        form.add_error(None, _("File: the document is larger than %(mb)s MB.") % {"mb": settings.DOCUMENT_MAX_BYTES // 2**20})
-        return change_set_detail(request, pk, upload_form=form, status=400)
+        messages.error(request, services.too_large_message())
+        return change_set_detail(request, pk, status=400)
     form = UploadForm(request.POST, request.FILES, sections=sections)
     if form.is_valid():
         try:

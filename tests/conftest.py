@@ -102,3 +102,29 @@ def small_tree(catalogs):
                                                       kind="COMMUNE_OFFICE", level="COMMUNE")},
     ]
     apply(steps, None, title="initial tree")
+
+
+@pytest.fixture
+def hr(small_tree):
+    return UserFactory(username="tccb", grant=("hr_officer", "000.00.01.H19"))
+
+
+@pytest.fixture
+def head(small_tree):
+    return UserFactory(username="giamdoc", grant=("unit_head", "000.00.01.H19"))
+
+
+@pytest.fixture
+def person(small_tree, admin_user):
+    """An approved civil servant of Phòng Ngân sách (under Sở Tài chính), version 1, with a personal account."""
+    from people import services
+    from tests.people.conftest import sample_record, unit
+
+    services.load_approved([(unit("000.02.01.H19").pk, sample_record())], approved_by=admin_user,
+                           valid_from=datetime.date(2025, 1, 1))
+    found = services.Person.objects.get()
+    account = UserFactory(username="dungnv", grant=("employee", "000.02.01.H19"))
+    account.citizen_id_index = found.citizen_id_index
+    account.save()
+    services.link_account(found, account)
+    return found

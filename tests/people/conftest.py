@@ -1,11 +1,6 @@
 import copy
-import datetime
-
-import pytest
 
 from orgs.models import UnitVersion
-from people import services
-from tests.conftest import UserFactory
 
 # A civil servant (chuyên viên, A1 step 3 = 3.00) born 1985 in Đồng Nai: citizen ID 075 + 0 (man, 1900s) + 85 + 6 digits.
 RECORD = {
@@ -52,26 +47,3 @@ def unit(code: str):
 
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-@pytest.fixture
-def hr(small_tree):
-    return UserFactory(username="tccb", grant=("hr_officer", "000.00.01.H19"))
-
-
-@pytest.fixture
-def head(small_tree):
-    return UserFactory(username="giamdoc", grant=("unit_head", "000.00.01.H19"))
-
-
-@pytest.fixture
-def person(small_tree, admin_user):
-    """An approved civil servant of Phòng Ngân sách (under Sở Tài chính), version 1, with a personal account."""
-    services.load_approved([(unit("000.02.01.H19").pk, sample_record())], approved_by=admin_user,
-                           valid_from=datetime.date(2025, 1, 1))
-    found = services.Person.objects.get()
-    account = UserFactory(username="dungnv", grant=("employee", "000.02.01.H19"))
-    account.citizen_id_index = found.citizen_id_index
-    account.save()
-    services.link_account(found, account)
-    return found
