@@ -327,6 +327,10 @@ def edit_sections(actor, person: Person, sections: dict, *, request=None) -> Cha
                 pending.pop(name, None)
             else:
                 pending[name] = value
+        # Rules broken by what was just entered are refused now; fields still empty wait for the submission.
+        broken = [p for p in check_record({**approved, **pending}, today) if not p.missing and p.field.split(".")[0] in cleaned]
+        if broken:
+            raise ServiceError(broken[0].message, broken[0].field)
         _store_sections(change_set, pending)
         change_set.save()
         audit(actor, action, obj=change_set, unit_id=person.unit_id, details={"person": person.pk, "sections": sorted(cleaned)},
@@ -511,8 +515,13 @@ def set_status(actor, person: Person, *, status: str, effective_on: datetime.dat
         _refuse(actor, action, _("Status: “%(value)s” is not a status.") % {"value": status}, "status", person.unit_id, request)
     if person.status == Person.Status.ARCHIVED:
         _refuse(actor, action, _("Status: an archived record keeps its status."), "status", person.unit_id, request)
-    if effective_on > timezone.localdate() + datetime.timedelta(days=366):
-        _refuse(actor, action, _("Effective on: more than a year ahead."), "effective_on", person.unit_id, request)
+    if effective_on > timezone.localdate():
+        _refuse(actor, action, _("Effective on: a status is recorded once it takes effect, not ahead."), "effective_on", person.unit_id,
+                request)
+    recruited = approved_record(person)["employment"].get("recruited_on")
+    if recruited and effective_on.isoformat() < recruited:
+        _refuse(actor, action, _("Effective on: before the person was recruited (%(day)s).")
+                % {"day": datetime.date.fromisoformat(recruited).strftime("%d/%m/%Y")}, "effective_on", person.unit_id, request)
     if status in Person.CLOSED and not nfc(decision):
         _refuse(actor, action, _("Decision: name the decision behind this status."), "decision", person.unit_id, request)
     with transaction.atomic():
@@ -673,7 +682,13 @@ def unit_name(unit_id: int, day: datetime.date | None = None) -> str:
 
 
 def person_for_user(user) -> Person | None:
-    return Person.objects.filter(account_id=getattr(user, "pk", None)).first()
+    """The user's own record; a personal account made after the record is linked here, by the citizen ID's blind index (R-12.2)."""
+    person = Person.objects.filter(account_id=getattr(user, "pk", None)).first()
+    if person is None and getattr(user, "kind", "") == User.Kind.PERSONAL and user.citizen_id_index:
+        person = Person.objects.filter(citizen_id_index=user.citizen_id_index, account__isnull=True).first()
+        if person is not None:
+            link_account(person, user)
+    return person
 
 
 def quality(person: Person, shown: dict[str, set[str]] | None = None) -> dict:

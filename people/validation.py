@@ -34,6 +34,7 @@ DEFINITE_CONTRACT_MAX_MONTHS = 36  # Labor Code 2019 Art. 20
 class Problem:
     field: str  # section.field or section.row.field
     message: str
+    missing: bool = False  # a required field left empty, as opposed to a broken rule
 
 
 def field_path(sec: Section, item: Field, row: int | None = None) -> str:
@@ -202,10 +203,10 @@ def check_record(record: dict, today: datetime.date) -> list[Problem]:
     problems = []
     category = record.get("employment", {}).get("category", "")
 
-    def add(sec_name, field_name, message, row=None):
+    def add(sec_name, field_name, message, row=None, missing=False):
         sec = section(sec_name)
         item = sec.fields_by_name[field_name]
-        problems.append(Problem(field_path(sec, item, row), f"{where(sec, item, row)}: {message}"))
+        problems.append(Problem(field_path(sec, item, row), f"{where(sec, item, row)}: {message}", missing))
 
     for sec in SECTIONS:
         if sec.repeating:
@@ -213,7 +214,7 @@ def check_record(record: dict, today: datetime.date) -> list[Problem]:
         values = record.get(sec.name, {})
         for item in sec.fields:
             if category in item.required_for and item.name not in values:
-                add(sec.name, item.name, _("this field is required."))
+                add(sec.name, item.name, _("this field is required."), missing=True)
 
     identity, employment, salary = record.get("identity", {}), record.get("employment", {}), record.get("salary", {})
     birth = _date(identity.get("birth_date"))

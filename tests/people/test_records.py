@@ -13,6 +13,7 @@ from django.db import connection
 from audit.models import AuditEvent
 from common.errors import ServiceError
 from people import services
+from people.form import BY_NAME
 from people.models import ChangeSet, Document, Person, RecordVersion
 from people.validation import check_citizen_id, check_record, completeness
 from tests.conftest import UserFactory
@@ -53,7 +54,7 @@ def test_change_of_identity_needs_a_scanned_proof_R_6_5(person):
     change_set = services.edit_sections(person.account, person, identity(home_town="Xã Phú Hữu, Đồng Nai"))
     with pytest.raises(ServiceError) as refused:
         services.submit(person.account, change_set)
-    assert refused.value.field == "file" and "Identity" in refused.value.message
+    assert refused.value.field == "file" and str(BY_NAME["identity"].label) in refused.value.message
     services.attach_document(person.account, change_set, section_name="identity", upload=SimpleUploadedFile("cccd.pdf", PDF))
     assert services.submit(person.account, change_set).state == ChangeSet.State.SUBMITTED
 
@@ -107,16 +108,14 @@ def test_bad_input_is_refused_naming_the_field_and_changes_nothing_R_13_5(person
     assert not ChangeSet.objects.exists()
 
 
-def test_a_salary_grade_outside_the_rank_table_cannot_be_submitted_R_13_5(person):
-    change_set = services.edit_sections(person.account, person, {"salary": {**RECORD["salary"], "salary_step": 10, "salary_coefficient": "4.98"}})
-    services.attach_document(person.account, change_set, section_name="salary", upload=SimpleUploadedFile("qd.pdf", PDF))
+def test_a_salary_grade_outside_the_rank_table_is_refused_R_13_5(person):
     with pytest.raises(ServiceError) as refused:
-        services.submit(person.account, change_set)
+        services.edit_sections(person.account, person, {"salary": {**RECORD["salary"], "salary_step": 10, "salary_coefficient": "4.98"}})
     assert refused.value.field == "salary.salary_step" and "9" in refused.value.message  # A1 has 9 steps
-    change_set = services.edit_sections(person.account, person, {"salary": {**RECORD["salary"], "salary_step": 4, "salary_coefficient": "3.00"}})
     with pytest.raises(ServiceError) as refused:
-        services.submit(person.account, change_set)
+        services.edit_sections(person.account, person, {"salary": {**RECORD["salary"], "salary_step": 4, "salary_coefficient": "3.00"}})
     assert refused.value.field == "salary.salary_coefficient" and "3.33" in refused.value.message
+    assert not ChangeSet.objects.exists()
 
 
 def test_citizen_id_follows_its_structure_R_13_5():
@@ -309,3 +308,31 @@ def test_a_new_record_becomes_version_one_when_approved_R_6_4(hr, head, small_tr
     services.accept(head, change_set)
     person.refresh_from_db()
     assert person.version == 1 and person.rank == "01.003" and person.completeness > 80
+
+
+def test_missing_fields_wait_for_the_submission_R_13_5(person):
+    change_set = services.edit_sections(person.account, person, identity(home_town=""))
+    with pytest.raises(ServiceError) as refused:
+        services.submit(person.account, change_set)
+    assert refused.value.field == "identity.home_town"
+
+
+def test_a_status_takes_effect_between_recruitment_and_today_R_4_1(person, hr):
+    for day in (datetime.date(2007, 1, 1), TODAY + datetime.timedelta(days=1)):
+        with pytest.raises(ServiceError) as refused:
+            services.set_status(hr, person, status="on_leave", effective_on=day)
+        assert refused.value.field == "effective_on"
+    person.refresh_from_db()
+    assert person.status == "working" and not person.status_changes.exists()
+
+
+def test_an_account_made_after_the_record_finds_it_by_citizen_id_R_12_2(person):
+    person.account.citizen_id_index = ""
+    person.account.save()
+    account = UserFactory(username="dung2")
+    account.citizen_id_index, person.account = person.citizen_id_index, None
+    account.save()
+    person.save()
+    assert services.person_for_user(account) == person
+    person.refresh_from_db()
+    assert person.account == account
