@@ -1,4 +1,4 @@
-"""`make bench`: builds (or reuses) the synthetic province and prints each figure against its target.
+"""`make bench`: builds (or reuses) the synthetic province and its people, and prints each figure against its target.
 
 Runs on PostgreSQL (BENCH_DATABASE_URL, default the local server's cbccvc_bench database) and
 falls back to a SQLite file when no server answers. Results go to bench/results.md.
@@ -15,6 +15,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/cbccvc_bench"
+# What people type in the search box: parts of names, without diacritics.
+NAME_FRAGMENTS = [
+    "nguyen van", "thi hoa", "tran minh", "le thi", "pham van", "huynh", "hoang", "phan thi", "vo van", "dang", "bui thi", "do van",
+    "ho thi", "ngo", "duong", "truong", "dinh", "nguyen thi thu", "tran van hung", "le van nam", "thi lan", "thi mai", "van dung",
+    "van tuan", "minh tuan", "ngoc anh", "thu trang", "thanh tam", "quoc bao", "huu", "kim", "thi ngoc", "hung", "linh", "phuong",
+    "huong", "khanh", "bao", "long", "yen", "nhung", "nguyen ngoc", "pham thi", "vu", "lam", "diep", "quach", "dieu", "thach", "ly thi",
+]
 
 
 def pick_database(url: str | None) -> str:
@@ -79,6 +86,7 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=1500)
     parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--people", type=int, default=100_000)
     args = parser.parse_args()
 
     os.environ["DATABASE_URL"] = pick_database(os.environ.get("BENCH_DATABASE_URL"))
@@ -147,7 +155,67 @@ def main() -> None:
     rows.append(("org-tree page / trivial endpoint (median ratio)", "",
                  statistics.median(tree_ms) / statistics.median(trivial_ms), None, None))
 
+    rows += people_search(user, args.people)
     report(rows, connection.vendor, units)
+
+
+def people_search(user, target: int) -> list[tuple]:
+    """Search for people as a province-wide administrator, next to the raw SQL of the same name search."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts import authz
+    from orgs.models import UnitVersion
+    from people.models import Person
+    from people.services import PeopleQuery, search_people
+    from people.synthetic import load_synthetic
+
+    rows = []
+    people = Person.objects.count()
+    if people < target:
+        start = time.perf_counter()
+        load_synthetic(target - people, seed=2025, today=timezone.localdate())
+        rows.append((f"load {target - people} synthetic people (gen_synthetic, batches of 1000)", "", (time.perf_counter() - start) * 1000,
+                     None, None))
+        people = Person.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute("analyze people_person")
+
+    def page(query: PeopleQuery):
+        authz.forget(user)  # each search is a new request
+        found = search_people(user, query)
+        return list(found[:50]), found.count()
+
+    columns = ", ".join(field.column for field in Person._meta.concrete_fields)
+
+    def raw_page(text: str):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {columns} FROM people_person WHERE search_key LIKE %s ORDER BY search_key, id LIMIT 50", [f"%{text}%"])
+            first = cursor.fetchall()
+            cursor.execute("SELECT count(*) FROM people_person WHERE search_key LIKE %s", [f"%{text}%"])
+            return first, cursor.fetchone()[0]
+
+    for text in NAME_FRAGMENTS:  # warm the caches
+        page(PeopleQuery(text=text))
+        raw_page(text)
+    orm_ms = [timed(lambda text=text: page(PeopleQuery(text=text)), 1)[0] for text in NAME_FRAGMENTS]
+    raw_ms = [timed(lambda text=text: raw_page(text), 1)[0] for text in NAME_FRAGMENTS]
+    rows.append((f"people search by name, first page + count ({people} people, {len(NAME_FRAGMENTS)} names)", "p95 < 50 ms",
+                 statistics.median(orm_ms), p95(orm_ms), p95(orm_ms) < 50))
+    rows.append(("same name search in raw SQL (LIKE, first page + count)", "", statistics.median(raw_ms), p95(raw_ms), None))
+    rows.append(("people search / raw SQL (median ratio)", "", statistics.median(orm_ms) / statistics.median(raw_ms), None, None))
+
+    tops = list(UnitVersion.objects.filter(valid_to__isnull=True, parent__parent__isnull=True, parent__isnull=False)
+                .order_by("code").values_list("unit_id", flat=True)[:10])
+    filtered = [PeopleQuery(unit_id=unit, category=category) for unit in tops for category in ("CC", "VC")]
+    filtered += [PeopleQuery(age_from=low, age_to=low + 9, gender=gender) for low in (25, 35, 45, 55) for gender in ("1", "2")]
+    filtered += [PeopleQuery(text="nguyen", unit_id=unit, category="VC") for unit in tops[:4]]
+    for query in filtered:
+        page(query)
+    filtered_ms = [timed(lambda query=query: page(query), 1)[0] for query in filtered]
+    rows.append((f"filtered people search: unit subtree + category, age band + sex ({len(filtered)} searches)", "p95 < 50 ms",
+                 statistics.median(filtered_ms), p95(filtered_ms), p95(filtered_ms) < 50))
+    return rows
 
 
 def report(rows, vendor: str, units: int) -> None:

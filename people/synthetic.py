@@ -6,6 +6,7 @@ Records are reproducible from a seed, and citizen IDs never repeat: their last s
 of a sequence number (số thứ tự), so people generated with different sequence numbers never collide, whatever the seed.
 """
 
+import bisect
 import datetime
 import functools
 import itertools
@@ -35,7 +36,7 @@ class _Pick:
         self.cumulative = list(itertools.accumulate(weight for _item, weight in pairs))
 
     def __call__(self, rng: random.Random):
-        return rng.choices(self.items, cum_weights=self.cumulative)[0]
+        return self.items[bisect.bisect(self.cumulative, rng.random() * self.cumulative[-1])]
 
 
 # ---- names (họ, tên đệm, tên) ----
@@ -50,9 +51,9 @@ FAMILY_NAMES = _Pick((
 ETHNIC_FAMILY_NAMES = {
     "06": ("Lý", "Trương", "Lâm", "Quách", "Hứa", "Tăng", "Diệp", "Mã", "Châu", "Lưu", "Huỳnh"),
     "05": ("Thạch", "Sơn", "Danh", "Kim", "Lâm"),
-    "22": ("Điểu", "Thị", "Điểu"),
+    "22": ("Điểu", "Điểu", "Lâm"),
     "31": ("Điểu", "Điểu", "Thổ"),
-    "20": ("Điểu", "Thị"),
+    "20": ("Điểu", "Lâm"),
     "02": ("Hoàng", "Nông", "Lý", "Vi", "Triệu", "Lục"),
     "07": ("Hoàng", "Nông", "Lý", "Vi", "Triệu", "Lục"),
 }
@@ -128,7 +129,8 @@ CATEGORIES = _Pick(CATEGORY_WEIGHTS)
 ENGLISH_LEVELS = _Pick((("BAC2", 30), ("BAC3", 50), ("BAC4", 15), ("BAC5", 5)))
 HEALTH = _Pick((("Tốt", 70), ("Khá", 20), ("Bình thường", 10)))
 FAMILY_BACKGROUNDS = ("Nông dân", "Công nhân", "Công chức", "Viên chức", "Buôn bán", "Cán bộ", "Tiểu thương")
-PARENT_JOBS = ("Làm ruộng", "Công nhân", "Buôn bán", "Hưu trí", "Nội trợ", "Giáo viên nghỉ hưu", "Làm vườn")
+PARENT_JOBS = ("Làm ruộng", "Công nhân", "Buôn bán", "Nội trợ", "Làm vườn", "Viên chức")
+RETIRED_JOBS = ("Hưu trí", "Giáo viên nghỉ hưu", "Làm vườn", "Nội trợ")
 SELF_ASSESSMENTS = (
     "Có phẩm chất chính trị, đạo đức tốt; chấp hành nghiêm kỷ luật, kỷ cương hành chính; hoàn thành tốt nhiệm vụ được giao.",
     "Lập trường tư tưởng vững vàng; có tinh thần trách nhiệm, đoàn kết với đồng nghiệp; hoàn thành nhiệm vụ được giao.",
@@ -275,12 +277,13 @@ POSTS_BY_KIND = {
     "COMMUNE_COMMITTEE": (("CVP_UBND_XA",), ("PCVP_UBND_XA",)),
     "COMMUNE_OFFICE": (("TP_XA",), ("PTP_XA",)),
     "PUBLIC_SERVICE_UNIT": (("GD_DVSN", "TP_DVSN"), ("PGD_DVSN", "PTP_DVSN")),
-    "PSU_SUBUNIT": (("TRUONG_KHOA", "DD_TRUONG"), ("PHO_KHOA", "TO_PHO")),
+    "PSU_SUBUNIT": (("TRUONG_KHOA",), ("PHO_KHOA", "TO_PHO")),
     "OTHER": (("TO_TRUONG",), ("TO_PHO",)),
 }
 # Cán bộ hold elected posts of people's committees.
 ELECTED_POSTS = {"PROVINCE_COMMITTEE": (("PCT_UBND_TINH",), ("PCT_UBND_TINH",)), "COMMUNE_COMMITTEE": (("CT_UBND_XA",), ("PCT_UBND_XA",))}
 SCHOOL_POSTS = (("HIEU_TRUONG", "TO_TRUONG"), ("PHO_HIEU_TRUONG", "TO_PHO"))
+OFFICE_POSTS = {"DEPT_OFFICE": (("CVP_SO",), ("PCVP_SO",)), "COMMUNE_OFFICE": (("CVP_UBND_XA",), ("PCVP_UBND_XA",))}  # văn phòng
 STATION_POSTS = (("TRUONG_TRAM",), ("PHO_TRAM",))
 # A rank's salary scale (bảng lương) -> the state-management training it calls for (quản lý nhà nước).
 STATE_MANAGEMENT_BY_SCALE = {"A3": "CVCC", "A2": "CVC", "A1": "CV"}
@@ -423,6 +426,8 @@ def _post(rng: random.Random, workplace: Workplace, category: str) -> str | None
         posts = SCHOOL_POSTS
     elif workplace.kind == "PUBLIC_SERVICE_UNIT" and workplace.name.startswith("Trạm"):
         posts = STATION_POSTS
+    elif workplace.kind in OFFICE_POSTS and workplace.name.startswith("Văn phòng"):
+        posts = OFFICE_POSTS[workplace.kind]
     else:
         posts = POSTS_BY_KIND.get(workplace.kind)
     if posts is None:
@@ -432,7 +437,32 @@ def _post(rng: random.Random, workplace: Workplace, category: str) -> str | None
 
 
 def _decision(rng: random.Random, day: datetime.date, issuer: str = "UBND") -> str:
-    return f"{rng.randint(12, 3999)}/QĐ-{issuer} ngày {day:%d/%m/%Y}"
+    return f"{rng.randint(12, 3999)}/QĐ-{issuer} ngày {day.day:02d}/{day.month:02d}/{day.year}"
+
+
+@dataclass(frozen=True)
+class _Life:
+    """The facts every section of a record must agree with."""
+
+    today: datetime.date
+    category: str
+    profile: Profile
+    workplace: Workplace
+    gender: str
+    birth: datetime.date
+    graduated: datetime.date
+    recruited: datetime.date
+    joined: datetime.date
+    major: str
+    job: str
+
+    @property
+    def state(self) -> bool:
+        return self.category in STATE_CATEGORIES
+
+    @property
+    def service(self) -> int:
+        return years_between(self.recruited, self.today)
 
 
 def synthetic_record(rng: random.Random, *, today: datetime.date, category: str | None = None, sequence: int | None = None,
@@ -443,26 +473,17 @@ def synthetic_record(rng: random.Random, *, today: datetime.date, category: str 
     `gender` and `full_name` describe a known person (a demo account); `workplace` is the unit the person works in.
     """
     category = category or CATEGORIES(rng)
-    state = category in STATE_CATEGORIES
     profile = _profiles_for(category, sector_of(workplace.name) if workplace else None)(rng)
     workplace = workplace or _workplace(rng, profile, category)
     gender = gender or ("2" if rng.random() < profile.female else "1")
     ethnicity = ETHNICITIES(rng)
     full_name = full_name or _name(rng, gender, ethnicity)
+    employment = {"category": category}
 
     # Retirement ages (2025): women leave around 57, men around 61; cán bộ are elected after some years of work.
     served_in_army = gender == "1" and rng.random() < 0.03
     youngest = max(22 if category != "CB" else 30, 18 + profile.years + 1 + (3 if served_in_army else 0))
     birth = _birth(rng, today, youngest, 56 if gender == "2" else 60)
-    age = years_between(birth, today)
-    registered = PROVINCE_BY_CODE[ETHNIC_PROVINCE[ethnicity]] if ethnicity in ETHNIC_PROVINCE else PROVINCES(rng)
-    province_code, province, places = registered
-    birth_place = f"{rng.choice(places)}, {province}"
-    _code, home_province, home_places = PROVINCES(rng) if rng.random() < 0.35 else registered
-    serial = serial_of(sequence) if sequence is not None else rng.randrange(SEQUENCE_LIMIT)
-
-    employment, party, education, health, salary = {"category": category}, {}, {}, {}, {}
-    training, work_history, salary_history, positions, rewards, discipline, ratings = [], [], [], [], [], [], []
 
     # Studies, after military service for a few men (nghĩa vụ quân sự).
     study_from = datetime.date(birth.year + 18, 9, 5)
@@ -473,161 +494,239 @@ def synthetic_record(rng: random.Random, *, today: datetime.date, category: str 
         study_from = datetime.date(birth.year + 20, 9, 5)
     graduated = datetime.date(study_from.year + profile.years, 6, 30)
     major = rng.choice(profile.majors)
-    training.append({"institution": rng.choice(profile.institutions), "major": major, "from_date": study_from.isoformat(),
-                     "to_date": graduated.isoformat(), "mode": "full_time", "degree": profile.degree, "level": profile.level})
-    qualification = profile.level
+    training = [{"institution": rng.choice(profile.institutions), "major": major, "from_date": study_from.isoformat(),
+                 "to_date": graduated.isoformat(), "mode": "full_time", "degree": profile.degree, "level": profile.level}]
 
     # Recruitment (tuyển dụng), from 20 and after the studies; the current unit, often since the 2025 reform.
     recruited = _early(rng, max(graduated + 30 * DAY, add_years(birth, 20)), today - 60 * DAY)
     joined = recruited
-    if state and workplace.kind in {"COMMUNE_OFFICE", "COMMUNE_COMMITTEE", "DEPT_OFFICE", "DEPARTMENT"} and \
+    if category in STATE_CATEGORIES and workplace.kind in {"COMMUNE_OFFICE", "COMMUNE_COMMITTEE", "DEPT_OFFICE", "DEPARTMENT"} and \
             recruited < REFORM_DAY < today - 30 * DAY and rng.random() < 0.3:
         joined = REFORM_DAY
     elif rng.random() < 0.45 and recruited + 365 * DAY < today - 30 * DAY:
         joined = _between(rng, recruited + 365 * DAY, today - 30 * DAY)
-    service = years_between(recruited, today)
-    job = rng.choice(profile.jobs)
-    employment.update({
-        "recruited_on": recruited.isoformat(), "joined_unit_on": joined.isoformat(), "job_position": job, "main_duty": profile.duty,
-        "recruiting_agency": _agency(profile, workplace),
-    })
+    life = _Life(today, category, profile, workplace, gender, birth, graduated, recruited, joined, major, rng.choice(profile.jobs))
+    employment.update({"recruited_on": recruited.isoformat(), "joined_unit_on": joined.isoformat(), "job_position": life.job,
+                       "main_duty": profile.duty, "recruiting_agency": _agency(profile, workplace)})
 
-    # Postgraduate studies in service (sau đại học).
-    if profile.level == "DH" and service >= 5 and rng.random() < (0.25 if category != "VC" else 0.15):
-        start = _between(rng, add_years(recruited, 2), add_years(today, -3))
-        end = add_years(start, 2) - 60 * DAY
-        training.append({"institution": rng.choice(profile.institutions), "major": major, "from_date": start.isoformat(),
-                         "to_date": end.isoformat(), "mode": "in_service", "degree": "Thạc sĩ", "level": "THS"})
-        qualification = "THS"
-        if years_between(end, today) >= 6 and rng.random() < 0.12:
-            start = _between(rng, add_years(end, 1), add_years(today, -5))
-            end = add_years(start, 4)
-            training.append({"institution": rng.choice(profile.institutions), "major": major, "from_date": start.isoformat(),
-                             "to_date": end.isoformat(), "mode": "in_service", "degree": "Tiến sĩ", "level": "TS"})
-            qualification = "TS"
-            if age >= 45 and rng.random() < 0.15:
-                employment["academic_title"] = "PGS"
+    postgraduate = _postgraduate(rng, life)
+    training += postgraduate
+    qualification = postgraduate[-1]["level"] if postgraduate else profile.level
+    if qualification == "TS" and years_between(birth, today) >= 45 and rng.random() < 0.15:
+        employment["academic_title"] = "PGS"
+    salary, salary_history = _salary(rng, life, qualification)
+    positions = _positions(rng, life)
+    if positions and catalog("position")[positions[0]["position"]]["attrs"].get("allowance"):
+        salary["position_allowance"] = catalog("position")[positions[0]["position"]]["attrs"]["allowance"]
+    work_history, before_recruitment = _work_history(rng, life, positions)
+    education, courses = _education(rng, life, qualification, salary, leader=bool(positions))
+    training = sorted(training + courses, key=lambda row: row["from_date"])
+    ratings, rewards, discipline = _assessments(rng, life)
 
-    # Rank or professional title, promotions and salary steps (nâng bậc lương every 3 years, 2 below university level).
-    if profile.ladder:
-        terms = [(profile.ladder[0], recruited)]
-        chance = 0.5 if qualification in {"THS", "TS"} else 0.3
-        while len(terms) < len(profile.ladder) and add_years(terms[-1][1], 9) <= today - 30 * DAY and rng.random() < chance:
-            terms.append((profile.ladder[len(terms)], _between(rng, add_years(terms[-1][1], 9), today - 30 * DAY)))
-            chance /= 2
-        for index, (code, start) in enumerate(terms):
-            until = terms[index + 1][1] if index + 1 < len(terms) else today + DAY
-            steps = salary_steps(code)
-            every = 3 if _scale(code).startswith("A") else 2
-            for step in range(1, len(steps) + 1):
-                since = add_years(start, every * (step - 1))
-                if since >= until:
-                    break
-                salary_history.append({"from_date": since.isoformat(), "rank_code": code, "step": step, "coefficient": steps[step - 1],
-                                       "decision": _decision(rng, since, "SNV")})
-        current = salary_history[-1]
-        salary = {"rank" if _is_rank(current["rank_code"]) else "professional_title": current["rank_code"], "salary_step": current["step"],
-                  "salary_coefficient": current["coefficient"], "salary_from": current["from_date"]}
-        frame = add_years(datetime.date.fromisoformat(current["from_date"]), 3)
-        if current["step"] == len(salary_steps(current["rank_code"])) and frame <= today:
-            extra = years_between(frame, today)
-            salary.update({"over_frame_percent": 5 + extra, "over_frame_from": add_years(frame, extra).isoformat()})
+    registered = PROVINCE_BY_CODE[ETHNIC_PROVINCE[ethnicity]] if ethnicity in ETHNIC_PROVINCE else PROVINCES(rng)
+    province_code, province, places = registered
+    _code, home_province, home_places = PROVINCES(rng) if rng.random() < 0.35 else registered
+    serial = serial_of(sequence) if sequence is not None else rng.randrange(SEQUENCE_LIMIT)
+    issued_low = min(max(add_years(birth, 14), datetime.date(2016, 1, 1)), today)
+    issued = _between(rng, max(issued_low, min(datetime.date(2021, 1, 1), today)) if rng.random() < 0.8 else issued_low, today)
+    insurance = f"{province_code[1:] if province_code in {'070', '075'} else '75'}{rng.randrange(10**8):08d}"
+    permanent = _address(rng)
+    return {
+        "identity": {
+            "full_name": full_name, "birth_date": birth.isoformat(), "gender": gender, "birth_place": f"{rng.choice(places)}, {province}",
+            "home_town": f"{rng.choice(home_places)}, {home_province}", "ethnicity": ethnicity,
+            "religion": ETHNIC_RELIGIONS.get(ethnicity, RELIGIONS)(rng), "citizen_id": citizen_id(province_code, gender, birth, serial),
+            "citizen_id_issued_on": issued.isoformat(), "citizen_id_issued_by": _issuer(issued),
+            "social_insurance_no": insurance, "health_insurance_no": f"{'HC' if life.state else 'CH'}4{insurance[:2]}{insurance}",
+            "family_background": rng.choice(FAMILY_BACKGROUNDS), "occupation_before": before_recruitment,
+        },
+        "contacts": {"permanent_address": permanent, "current_address": permanent if rng.random() < 0.7 else _address(rng),
+                     "phone": f"0{rng.choice(PHONE_PREFIXES)}{rng.randrange(10**7):07d}", "email": _email(rng, full_name, life.state)},
+        "employment": employment,
+        "salary": salary,
+        "salary_history": salary_history,
+        "positions": positions,
+        "party": _party(rng, life, leader=bool(positions)),
+        "education": education,
+        "languages": _languages(rng, life, ethnicity),
+        "training": training,
+        "work_history": work_history,
+        "personal_history": {},
+        "rewards": rewards,
+        "discipline": discipline,
+        "ratings": ratings,
+        "family": _family(rng, full_name, gender, birth, today, home_places, home_province),
+        "health": _health(rng, gender),
+        "income": {"housing_own": rng.choice(("Nhà cấp 4, 80 m²", "Nhà ở riêng lẻ 2 tầng, 120 m²", "Căn hộ chung cư, 70 m²"))}
+        if rng.random() < 0.4 else {},
+        "assessment": {"self_assessment": rng.choice(SELF_ASSESSMENTS)} if life.state else {},
+        "contract": {} if life.state else _contract(rng, life),
+    }
 
-    # A leadership post (chức vụ) for some, always for cán bộ; its allowance goes with it.
-    post = None
-    if state and (category == "CB" or (service >= 6 and rng.random() < 0.14)):
-        post = _post(rng, workplace, category)
-    if post:
-        entry = catalog("position")[post]
-        valid_from = datetime.date.fromisoformat(entry["valid_from"]) if entry.get("valid_from") else datetime.date.min
-        low = max(add_years(recruited, 5) if category != "CB" else recruited + 30 * DAY, joined + DAY, valid_from, add_years(today, -9))
-        if low <= today - 30 * DAY:
-            appointed = _between(rng, low, today - 30 * DAY)
-            row = {"position": post, "unit_name": workplace.name, "appointed_on": appointed.isoformat()}
-            term_from = appointed
-            if add_years(appointed, 5) <= today:
-                term_from = add_years(appointed, 5)
-                row["reappointed_on"] = term_from.isoformat()
-            row.update({"until": add_years(term_from, 5).isoformat(), "decision": _decision(rng, appointed)})
-            positions.append(row)
-            if entry["attrs"].get("allowance"):
-                salary["position_allowance"] = entry["attrs"]["allowance"]
 
-    # Work history (quá trình công tác): periods end the day before the next begins.
+def _postgraduate(rng: random.Random, life: _Life) -> list[dict]:
+    """Master's and doctoral studies in service (sau đại học), finished before today."""
+    if life.profile.level != "DH" or life.service < 5 or rng.random() >= (0.25 if life.category != "VC" else 0.15):
+        return []
+    start = _between(rng, add_years(life.recruited, 2), add_years(life.today, -3))
+    end = add_years(start, 2) - 60 * DAY
+    rows = [{"institution": rng.choice(life.profile.institutions), "major": life.major, "from_date": start.isoformat(),
+             "to_date": end.isoformat(), "mode": "in_service", "degree": "Thạc sĩ", "level": "THS"}]
+    if years_between(end, life.today) >= 6 and rng.random() < 0.12:
+        start = _between(rng, add_years(end, 1), add_years(life.today, -5))
+        rows.append({"institution": rng.choice(life.profile.institutions), "major": life.major, "from_date": start.isoformat(),
+                     "to_date": add_years(start, 4).isoformat(), "mode": "in_service", "degree": "Tiến sĩ", "level": "TS"})
+    return rows
+
+
+def _salary(rng: random.Random, life: _Life, qualification: str) -> tuple[dict, list[dict]]:
+    """Rank or professional title, promotions and salary steps (nâng bậc lương every 3 years, 2 below university level)."""
+    ladder, today = life.profile.ladder, life.today
+    if not ladder:
+        return {}, []
+    terms = [(ladder[0], life.recruited)]
+    chance = 0.5 if qualification in {"THS", "TS"} else 0.3
+    while len(terms) < len(ladder) and add_years(terms[-1][1], 9) <= today - 30 * DAY and rng.random() < chance:
+        terms.append((ladder[len(terms)], _between(rng, add_years(terms[-1][1], 9), today - 30 * DAY)))
+        chance /= 2
+    history = []
+    for index, (code, start) in enumerate(terms):
+        until = terms[index + 1][1] if index + 1 < len(terms) else today + DAY
+        steps = salary_steps(code)
+        every = 3 if _scale(code).startswith("A") else 2
+        for step in range(1, len(steps) + 1):
+            since = add_years(start, every * (step - 1))
+            if since >= until:
+                break
+            history.append({"from_date": since.isoformat(), "rank_code": code, "step": step, "coefficient": steps[step - 1],
+                            "decision": _decision(rng, since, "SNV")})
+    current = history[-1]
+    salary = {"rank" if _is_rank(current["rank_code"]) else "professional_title": current["rank_code"], "salary_step": current["step"],
+              "salary_coefficient": current["coefficient"], "salary_from": current["from_date"]}
+    # Over-frame seniority (phụ cấp thâm niên vượt khung): 5% three years after the last step, then 1% a year.
+    frame = add_years(datetime.date.fromisoformat(current["from_date"]), 3)
+    if current["step"] == len(salary_steps(current["rank_code"])) and frame <= today:
+        extra = years_between(frame, today)
+        salary.update({"over_frame_percent": 5 + extra, "over_frame_from": add_years(frame, extra).isoformat()})
+    return salary, history
+
+
+def _positions(rng: random.Random, life: _Life) -> list[dict]:
+    """A leadership post (chức vụ) in the current unit for some, always for cán bộ: five-year terms, re-appointed once."""
+    if not life.state or not (life.category == "CB" or (life.service >= 6 and rng.random() < 0.14)):
+        return []
+    post = _post(rng, life.workplace, life.category)
+    if post is None:
+        return []
+    entry, today = catalog("position")[post], life.today
+    valid_from = datetime.date.fromisoformat(entry["valid_from"]) if entry.get("valid_from") else datetime.date.min
+    experience = add_years(life.recruited, 5) if life.category != "CB" else life.recruited + 30 * DAY
+    low = max(experience, life.joined + DAY, valid_from, add_years(today, -9))
+    if low > today - 30 * DAY:
+        return []
+    appointed = _between(rng, low, today - 30 * DAY)
+    row = {"position": post, "unit_name": life.workplace.name, "appointed_on": appointed.isoformat()}
+    term_from = appointed
+    if add_years(appointed, 5) <= today:
+        term_from = add_years(appointed, 5)
+        row["reappointed_on"] = term_from.isoformat()
+    row.update({"until": add_years(term_from, 5).isoformat(), "decision": _decision(rng, appointed)})
+    return [row]
+
+
+def _work_history(rng: random.Random, life: _Life, positions: list[dict]) -> tuple[list[dict], str]:
+    """Work history (quá trình công tác), each period ending the day before the next begins; and the occupation before recruitment."""
     periods = []
-    if recruited - graduated > 500 * DAY and rng.random() < 0.5:
-        periods.append((graduated + 60 * DAY, f"Nhân viên Công ty TNHH {rng.choice(('Thành Phát', 'Tân Hiệp', 'Đông Á', 'Phú Cường'))}"))
+    if life.recruited - life.graduated > 500 * DAY and rng.random() < 0.5:
+        periods.append((life.graduated + 60 * DAY, f"Nhân viên Công ty TNHH {rng.choice(('Thành Phát', 'Tân Hiệp', 'Đông Á', 'Phú Cường'))}"))
         before_recruitment = "Nhân viên công ty tư nhân"
     else:
         before_recruitment = "Sinh viên"
-    if joined > recruited:
-        before = rng.choice(profile.places)[1].format(commune=rng.choice(WARDS + COMMUNES))
-        if joined == REFORM_DAY:
+    if life.joined > life.recruited:
+        before = rng.choice(life.profile.places)[1].format(commune=rng.choice(WARDS + COMMUNES))
+        if life.joined == REFORM_DAY or before == life.workplace.name:
             before = f"Ủy ban nhân dân {rng.choice(FORMER_DISTRICTS)}"
-        periods.append((recruited, f"{job}, {before}"))
-    periods.append((joined, f"{job}, {workplace.name}"))
-    if positions:
-        periods.append((datetime.date.fromisoformat(positions[0]["appointed_on"]), f"{catalog('position')[post]['name']}, {workplace.name}"))
+        periods.append((life.recruited, f"{life.job}, {before}"))
+    periods.append((life.joined, f"{life.job}, {life.workplace.name}"))
+    for row in positions:
+        periods.append((datetime.date.fromisoformat(row["appointed_on"]), f"{catalog('position')[row['position']]['name']}, {life.workplace.name}"))
+    rows = []
     for (start, text), following in itertools.zip_longest(periods, periods[1:]):
         row = {"from_date": start.isoformat(), "description": text}
         if following:
             row["to_date"] = (following[0] - DAY).isoformat()
-        work_history.append(row)
+        rows.append(row)
+    return rows, before_recruitment
 
-    # Party membership (đảng viên): admitted from 18, official one year later.
-    leader = bool(positions)
-    if state and rng.random() < (1.0 if category == "CB" else 0.9 if leader else 0.42 if category == "CC" else 0.28):
-        admitted = _between(rng, max(add_years(birth, 18), add_years(recruited, -3)), add_years(today, -1) - DAY)
+
+def _party(rng: random.Random, life: _Life, *, leader: bool) -> dict:
+    """Party membership (đảng viên) for about a third of state staff, admitted from 18 and official a year later; a mass organization."""
+    party = {}
+    if life.state and rng.random() < (1.0 if life.category == "CB" else 0.9 if leader else 0.36 if life.category == "CC" else 0.22):
+        admitted = _between(rng, max(add_years(life.birth, 18), add_years(life.recruited, -3)), add_years(life.today, -1) - DAY)
         party = {"party_admitted_on": admitted.isoformat(), "party_official_on": add_years(admitted, 1).isoformat()}
         if leader:
             party["party_position"] = rng.choice(("Bí thư chi bộ", "Phó Bí thư chi bộ", "Chi ủy viên"))
-    if age < 30 and rng.random() < 0.6:
+    if years_between(life.birth, life.today) < 30 and rng.random() < 0.6:
         party.update({"mass_organization": "Đoàn Thanh niên Cộng sản Hồ Chí Minh",
-                      "mass_organization_joined_on": datetime.date(birth.year + 16, 3, 26).isoformat()})
+                      "mass_organization_joined_on": datetime.date(life.birth.year + 16, 3, 26).isoformat()})
     else:
-        party.update({"mass_organization": "Công đoàn Việt Nam", "mass_organization_joined_on": recruited.isoformat()})
+        party.update({"mass_organization": "Công đoàn Việt Nam", "mass_organization_joined_on": life.recruited.isoformat()})
+    return party
 
-    # Education and the courses that go with it (lý luận chính trị, quản lý nhà nước).
-    education = {"general_education": "12_12" if profile.level != "SC" or rng.random() < 0.7 else "9_12", "qualification": qualification,
-                 "major": major}
-    if state:
-        scale = _scale(salary.get("rank") or salary["professional_title"])
-        education["state_management"] = STATE_MANAGEMENT_BY_SCALE.get(scale[:2], "CS")
-        education["it_level"] = "TH_CD_DH" if major == "Công nghệ thông tin" else ("CNTT_NC" if rng.random() < 0.18 else "CNTT_CB")
-        if service >= 10 and rng.random() < (0.5 if leader or category == "CB" else 0.08):
-            theory, course, months, school = "CAO_CAP", "Cao cấp lý luận chính trị", 18, "Học viện Chính trị khu vực II"
-            start = _between(rng, add_years(recruited, 8), add_years(today, -2))
-        elif service >= 5 and rng.random() < (0.8 if leader or category == "CB" else 0.35):
-            theory, course, months, school = "TRUNG_CAP", "Trung cấp lý luận chính trị - hành chính", 10, "Trường Chính trị tỉnh Đồng Nai"
-            start = _between(rng, add_years(recruited, 3), add_years(today, -1) - 30 * DAY)
-        else:
-            theory, course, months, school = "SO_CAP", "Sơ cấp lý luận chính trị", 1, "Trung tâm Chính trị thành phố Biên Hòa"
-            start = _between(rng, recruited, today - 45 * DAY)
-        education["political_theory"] = theory
-        training.append({"institution": school, "major": course, "from_date": start.isoformat(),
-                         "to_date": min(add_months(start, months), today).isoformat(), "mode": "in_service"})
+
+def _education(rng: random.Random, life: _Life, qualification: str, salary: dict, *, leader: bool) -> tuple[dict, list[dict]]:
+    """Education levels and the in-service courses behind them (lý luận chính trị, quản lý nhà nước), which state staff all have."""
+    education = {"general_education": "12_12" if life.profile.level != "SC" or rng.random() < 0.7 else "9_12",
+                 "qualification": qualification, "major": life.major}
+    if not life.state:
+        if rng.random() < 0.4:
+            education["it_level"] = "CNTT_CB"
+        return education, []
+    today, recruited = life.today, life.recruited
+    scale = _scale(salary.get("rank") or salary["professional_title"])
+    education["state_management"] = STATE_MANAGEMENT_BY_SCALE.get(scale[:2], "CS")
+    education["it_level"] = "TH_CD_DH" if life.major == "Công nghệ thông tin" else ("CNTT_NC" if rng.random() < 0.18 else "CNTT_CB")
+    senior = leader or life.category == "CB"
+    if life.service >= 10 and rng.random() < (0.5 if senior else 0.08):
+        theory, course, months, school = "CAO_CAP", "Cao cấp lý luận chính trị", 18, "Học viện Chính trị khu vực II"
+        start = _between(rng, add_years(recruited, 8), add_years(today, -2))
+    elif life.service >= 5 and rng.random() < (0.8 if senior else 0.35):
+        theory, course, months, school = "TRUNG_CAP", "Trung cấp lý luận chính trị - hành chính", 10, "Trường Chính trị tỉnh Đồng Nai"
+        start = _between(rng, add_years(recruited, 3), add_years(today, -1) - 30 * DAY)
+    else:
+        theory, course, months, school = "SO_CAP", "Sơ cấp lý luận chính trị", 1, "Trung tâm Chính trị thành phố Biên Hòa"
         start = _between(rng, recruited, today - 45 * DAY)
-        training.append({"institution": "Trường Chính trị tỉnh Đồng Nai",
-                         "major": f"Bồi dưỡng kiến thức quản lý nhà nước chương trình {STATE_MANAGEMENT_COURSES[education['state_management']]}",
-                         "from_date": start.isoformat(), "to_date": min(start + 40 * DAY, today).isoformat(), "mode": "short_course",
-                         "degree": "Chứng chỉ"})
-    elif rng.random() < 0.4:
-        education["it_level"] = "CNTT_CB"
-    training.sort(key=lambda row: row["from_date"])
+    education["political_theory"] = theory
+    courses = [{"institution": school, "major": course, "from_date": start.isoformat(),
+                "to_date": min(add_months(start, months), today).isoformat(), "mode": "in_service"}]
+    start = _between(rng, recruited, today - 45 * DAY)
+    courses.append({"institution": "Trường Chính trị tỉnh Đồng Nai",
+                    "major": f"Bồi dưỡng kiến thức quản lý nhà nước chương trình {STATE_MANAGEMENT_COURSES[education['state_management']]}",
+                    "from_date": start.isoformat(), "to_date": min(start + 40 * DAY, today).isoformat(), "mode": "short_course",
+                    "degree": "Chứng chỉ"})
+    return education, courses
 
-    languages = []
-    if state or rng.random() < 0.3:
-        languages.append({"language": "EN", "level": ENGLISH_LEVELS(rng)})
+
+def _languages(rng: random.Random, life: _Life, ethnicity: str) -> list[dict]:
+    rows = []
+    if life.state or rng.random() < 0.3:
+        rows.append({"language": "EN", "level": ENGLISH_LEVELS(rng)})
         if rng.random() < 0.08:
-            languages.append({"language": rng.choice(("FR", "ZH", "KO", "JA")), "level": rng.choice(("BAC1", "BAC2", "BAC3"))})
+            rows.append({"language": rng.choice(("FR", "ZH", "KO", "JA")), "level": rng.choice(("BAC1", "BAC2", "BAC3"))})
     if ethnicity == "05":
-        languages.append({"language": "KM"})
+        rows.append({"language": "KM"})
     elif ethnicity in {"22", "31", "20"}:
-        languages.append({"language": "DTTS", "certificate": "Tiếng dân tộc mẹ đẻ"})
+        rows.append({"language": "DTTS", "certificate": "Tiếng dân tộc mẹ đẻ"})
+    return rows
 
-    # Annual assessment (đánh giá, xếp loại) of the last three years worked, with rewards after the best ones.
+
+def _assessments(rng: random.Random, life: _Life) -> tuple[list[dict], list[dict], list[dict]]:
+    """Annual assessment (đánh giá, xếp loại) of the last three years worked, rewards after the best ones, a rare reprimand."""
+    ratings, rewards, discipline = [], [], []
+    today = life.today
     for year in range(today.year - 3, today.year):
-        if recruited <= datetime.date(year, 6, 30):
+        if life.recruited <= datetime.date(year, 6, 30):
             rating = RATINGS(rng)
             ratings.append({"year": year, "rating": rating})
             decided = datetime.date(year + 1, rng.randint(1, 4), rng.randint(1, 28))
@@ -637,53 +736,18 @@ def synthetic_record(rng: random.Random, *, today: datetime.date, category: str 
                 rewards.append({"decided_on": decided.isoformat(), "title": f"{title} năm {year}", "decision": _decision(rng, decided),
                                 "authority": authority})
     if rng.random() < 0.005 and ratings:
-        decided = _between(rng, max(recruited, today - 700 * DAY), today - 30 * DAY)
+        decided = _between(rng, max(life.recruited, today - 700 * DAY), today - 30 * DAY)
         discipline.append({"decided_on": decided.isoformat(), "form": "Khiển trách", "reason": "Vi phạm quy định về thời giờ làm việc",
                            "decision": _decision(rng, decided), "authority": "Thủ trưởng cơ quan", "until": add_years(decided, 1).isoformat()})
+    return ratings, rewards, discipline
 
-    family = _family(rng, full_name, gender, birth, today, home_places, home_province)
-    health = {"health_status": HEALTH(rng),
-              "height_cm": rng.randint(160, 178) if gender == "1" else rng.randint(150, 166),
+
+def _health(rng: random.Random, gender: str) -> dict:
+    health = {"health_status": HEALTH(rng), "height_cm": rng.randint(160, 178) if gender == "1" else rng.randint(150, 166),
               "weight_kg": rng.randint(55, 80) if gender == "1" else rng.randint(43, 62), "blood_type": BLOOD_TYPES(rng)}
     if rng.random() < 0.02:
         health["policy_family"] = rng.choice(("Con thương binh", "Cháu liệt sĩ", "Gia đình có công với cách mạng"))
-
-    permanent = _address(rng)
-    issued_low = min(max(add_years(birth, 14), datetime.date(2016, 1, 1)), today)
-    issued = _between(rng, max(issued_low, min(datetime.date(2021, 1, 1), today)) if rng.random() < 0.8 else issued_low, today)
-    insurance = f"{province_code[1:] if province_code in {'070', '075'} else '75'}{rng.randrange(10**8):08d}"
-    record = {
-        "identity": {
-            "full_name": full_name, "birth_date": birth.isoformat(), "gender": gender, "birth_place": birth_place,
-            "home_town": f"{rng.choice(home_places)}, {home_province}", "ethnicity": ethnicity,
-            "religion": ETHNIC_RELIGIONS.get(ethnicity, RELIGIONS)(rng), "citizen_id": citizen_id(province_code, gender, birth, serial),
-            "citizen_id_issued_on": issued.isoformat(), "citizen_id_issued_by": _issuer(issued),
-            "social_insurance_no": insurance, "health_insurance_no": f"{'HC' if state else 'CH'}4{insurance[:2]}{insurance}",
-            "family_background": rng.choice(FAMILY_BACKGROUNDS), "occupation_before": before_recruitment,
-        },
-        "contacts": {"permanent_address": permanent, "current_address": permanent if rng.random() < 0.7 else _address(rng),
-                     "phone": f"0{rng.choice(PHONE_PREFIXES)}{rng.randrange(10**7):07d}", "email": _email(rng, full_name, state)},
-        "employment": employment,
-        "salary": salary,
-        "salary_history": salary_history,
-        "positions": positions,
-        "party": party,
-        "education": education,
-        "languages": languages,
-        "training": training,
-        "work_history": work_history,
-        "personal_history": {},
-        "rewards": rewards,
-        "discipline": discipline,
-        "ratings": ratings,
-        "family": family,
-        "health": health,
-        "income": {"housing_own": rng.choice(("Nhà cấp 4, 80 m²", "Nhà ở riêng lẻ 2 tầng, 120 m²", "Căn hộ chung cư, 70 m²"))}
-        if rng.random() < 0.4 else {},
-        "assessment": {"self_assessment": rng.choice(SELF_ASSESSMENTS)} if state else {},
-        "contract": {} if state else _contract(rng, recruited, joined, today, job, workplace),
-    }
-    return record
+    return health
 
 
 def _agency(profile: Profile, workplace: Workplace) -> str:
@@ -709,10 +773,10 @@ def _family(rng: random.Random, full_name: str, gender: str, birth: datetime.dat
 
     def parent(relation, parent_gender, name_family, low, high):
         year = birth.year - rng.randint(low, high)
-        alive = today.year - year < 75 or rng.random() < 0.4
-        details = f"{home}; {rng.choice(PARENT_JOBS)}" if alive else f"{home}; đã mất"
+        age = today.year - year
+        details = "đã mất" if age >= 75 and rng.random() < 0.6 else rng.choice(PARENT_JOBS if age < 60 else RETIRED_JOBS)
         return {"side": "own", "relation": relation, "full_name": f"{name_family} {_given(rng, parent_gender)}", "birth_year": year,
-                "details": details}
+                "details": f"{home}; {details}"}
 
     rows = [parent("father", "1", family_name, 22, 35), parent("mother", "2", FAMILY_NAMES(rng), 20, 32)]
     if years_between(birth, today) >= 25 and rng.random() < 0.82:
@@ -738,17 +802,17 @@ def _given(rng: random.Random, gender: str) -> str:
     return f"{MIDDLE_NAMES[gender](rng)} {rng.choice(GIVEN_NAMES[gender])}"
 
 
-def _contract(rng: random.Random, recruited: datetime.date, joined: datetime.date, today: datetime.date, job: str, workplace: Workplace) -> dict:
+def _contract(rng: random.Random, life: _Life) -> dict:
     """A labor contract (Circular 05/2023/TT-BNV, Annex II): definite terms of at most 36 months, indefinite after two renewals."""
-    if years_between(recruited, today) >= 6 or rng.random() < 0.3:
-        contract_type, start, end = "indefinite", joined, None
+    if life.service >= 6 or rng.random() < 0.3:
+        contract_type, start, end = "indefinite", life.joined, None
     else:
         months = rng.choice((12, 24, 36))
-        start = max(joined, add_months(today, -months + 1))
+        start = max(life.joined, add_months(life.today, -months + 1))
         end = add_months(start, months) - DAY
         contract_type = "definite"
     contract = {"contract_no": f"{rng.randint(1, 300)}/{start.year}/HĐLĐ", "signed_on": start.isoformat(), "contract_type": contract_type,
-                "start_date": start.isoformat(), "job": job, "workplace": workplace.name, "working_hours": "8 giờ/ngày, 40 giờ/tuần",
+                "start_date": start.isoformat(), "job": life.job, "workplace": life.workplace.name, "working_hours": "8 giờ/ngày, 40 giờ/tuần",
                 "pay_amount": str(rng.randrange(500, 1200) * 10_000), "pay_form": "Theo thời gian, chuyển khoản qua ngân hàng",
                 "pay_schedule": "Một lần vào ngày 05 hằng tháng",
                 "social_insurance": "Tham gia bảo hiểm xã hội, bảo hiểm y tế, bảo hiểm thất nghiệp bắt buộc"}

@@ -100,14 +100,15 @@ def person_detail(request, pk):
     names = services.CatalogNames()
     pending = services.open_change_set(person)
     own = services.is_own(request.user, person)
+    may_edit = authz.can(request.user, "people.edit", person.unit_id)
     context = {
         "person": person, "sections": _display_rows(record, names), "shown_number": shown_number, "on": on,
         "versions": person.versions.select_related("approved_by").order_by("-number"),
         "pending": pending, "own": own, "can_edit": services.can_edit(request.user, person) and not person.is_closed,
-        "can_status": authz.can(request.user, "people.edit", person.unit_id),
+        "can_status": may_edit,
         "history": person.change_sets.exclude(state__in=ChangeSet.OPEN).select_related("author", "decided_by")[:20],
         "statuses": person.status_changes.select_related("changed_by"), "status_form": StatusForm(initial={"effective_on": timezone.localdate()}),
-        "quality": services.quality(person, services.visible_sections(request.user, person)) if (own or authz.can(request.user, "people.edit", person.unit_id)) else None,
+        "quality": services.quality(person, services.visible_sections(request.user, person)) if own or may_edit else None,
         "editable_sections": [s for s in SECTIONS if not own or s.editable_by_person],
         "unit_name": services.unit_name(person.unit_id),
     }

@@ -1,15 +1,28 @@
+import datetime
+import random
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_accounts
+from accounts.models import citizen_id_index
 from accounts.services import load_roles
 from orgs.demo import seed_demo_tree
-from orgs.models import ReorgPlan, Unit
+from orgs.models import ReorgPlan, Unit, UnitVersion
+from people import services
+from people.models import Person
+from people.synthetic import Workplace, load_synthetic, synthetic_record
+
+DEMO_PEOPLE = 2000
+DEMO_SEED = 2025
+# Records are generated as they stood on this day, so the demo is the same on every machine and every day.
+DEMO_DAY = datetime.date(2026, 1, 1)
 
 
 class Command(BaseCommand):
-    help = "Seed the demo province (about 60 units) and one account per role when the database has no unit."
+    help = ("Seed the demo province (about 60 units), one account per role and about 2,000 people with approved records, "
+            "when the database has no unit.")
 
     def handle(self, *args, **options):
         if Unit.objects.exists():
@@ -19,10 +32,32 @@ class Command(BaseCommand):
                 load_roles()
                 plan = seed_demo_tree(None)
                 accounts = seed_demo_accounts()
-                ReorgPlan.objects.update(created_by=accounts[0][0])
-                ReorgPlan.objects.filter(status=ReorgPlan.Status.APPLIED).update(applied_by=accounts[0][0])
-            self.stdout.write(f"Demo province seeded: {plan.steps.count()} units.")
+                admin = accounts[0][0]
+                ReorgPlan.objects.update(created_by=admin)
+                ReorgPlan.objects.filter(status=ReorgPlan.Status.APPLIED).update(applied_by=admin)
+                employees = seed_employee_records([user for user, role in accounts if role.code == "employee"], admin)
+                people = load_synthetic(DEMO_PEOPLE, seed=DEMO_SEED, today=DEMO_DAY, approved_by=admin)
+            self.stdout.write(f"Demo province seeded: {plan.steps.count()} units, {employees + people} people.")
         if settings.DEMO_MODE:
             self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
             for username, last, first, _kind, role, unit in DEMO_ACCOUNTS:
                 self.stdout.write(f"  {username:12} {role:18} {last} {first} — {unit}")
+
+
+def seed_employee_records(users, admin) -> int:
+    """An approved record for each demo employee, tied to their personal account so they see their own record (R-9.4).
+
+    They take the first sequence numbers, so the generated population that follows never reuses their citizen IDs.
+    """
+    rng = random.Random(DEMO_SEED)  # noqa: S311 - synthetic data, not secrets
+    for sequence, user in enumerate(users):
+        unit = UnitVersion.objects.select_related("kind").get(unit_id=user.unit_id, valid_to__isnull=True)
+        # The demo's names mark women by the middle name Thị.
+        gender = "2" if "Thị" in user.last_name.split() else "1"
+        record = synthetic_record(rng, today=DEMO_DAY, category="CC", sequence=sequence, gender=gender,
+                                  full_name=f"{user.last_name} {user.first_name}", workplace=Workplace(unit.unit_id, unit.name, unit.kind.code))
+        services.load_approved([(unit.unit_id, record)], approved_by=admin)
+        user.citizen_id_index = citizen_id_index(record["identity"]["citizen_id"])
+        user.save(update_fields=["citizen_id_index"])
+        services.link_account(Person.objects.get(citizen_id_index=user.citizen_id_index), user)
+    return len(users)
