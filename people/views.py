@@ -325,6 +325,19 @@ def pending(request):
 
 
 @login_required
+def open_changes(request):
+    """Drafts and submissions in the officer's units, oldest first: what people still have to finish or get approved."""
+    allowed = authz.scope(request.user, "people.edit")
+    if not allowed:
+        authz.require(request.user, "people.edit")
+    state = request.GET.get("state", "")
+    found = allowed.filter(ChangeSet.objects.filter(state__in=[state] if state in ChangeSet.OPEN else ChangeSet.OPEN), "person__unit_id")
+    page = Paginator(found.select_related("person", "author").order_by("created_at", "pk"), 50).get_page(request.GET.get("page"))
+    return render(request, "people/open_changes.html", {"page": page, "state": state, "states": ChangeSet.State.choices[:2],
+                                                        "query_string": request.GET.urlencode()})
+
+
+@login_required
 def document(request, sha256):
     found = get_object_or_404(Document, sha256=sha256)
     if not services.can_read_document(request.user, found):

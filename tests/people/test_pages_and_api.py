@@ -141,3 +141,11 @@ def test_the_api_hides_fields_above_the_callers_clearance_R_4_3(client, viewer, 
     data = client.get(f"/api/v1/people/{person.pk}").json()["record"]
     assert "citizen_id" not in data["identity"] and "family" not in data
     assert client.get("/api/v1/people?ethnicity=01").status_code == 400
+
+
+def test_hr_officer_follows_the_changes_in_progress_R_13_5(client, hr, person):
+    services.edit_sections(person.account, person, {"contacts": {**RECORD["contacts"], "phone": "0987654321"}})
+    client.force_login(hr)
+    page = client.get(reverse("people:open_changes") + "?state=draft").content.decode()
+    assert "Nguyễn Văn Dũng" in page
+    assert "Nguyễn Văn Dũng" not in client.get(reverse("people:open_changes") + "?state=submitted").content.decode()
