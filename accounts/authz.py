@@ -79,14 +79,14 @@ def scope(user, action: str, day: datetime.date | None = None) -> Scope:
     cache = user.__dict__.setdefault("_scope_cache", {})
     if (action, day) in cache:
         return cache[(action, day)]
-    children = _children(user, day)
+    children = tree_children(user, day)
     found = subtree_ids([g.unit_id for g in grants if g.include_subtree], children) | {g.unit_id for g in grants}
     everything = len(found) >= sum(len(ids) for ids in children.values())
     cache[(action, day)] = result = Scope(frozenset(found), everything)
     return result
 
 
-def _children(user, day: datetime.date):
+def tree_children(user, day: datetime.date):
     """The tree's shape on a day, read once per request (cached on the request's user object)."""
     cache = user.__dict__.setdefault("_children_cache", {})
     if day not in cache:
@@ -108,7 +108,7 @@ def require(user, action: str, unit_id: int | None = None, day: datetime.date | 
 def clearance(user, unit_id: int, day: datetime.date | None = None) -> int:
     """The highest field clearance the user holds over a unit; -1 when none of their grants reaches it."""
     day = day or timezone.localdate()
-    children = _children(user, day)
+    children = tree_children(user, day)
     reaching = [g.role.clearance for g in active_grants(user, day)
                 if unit_id == g.unit_id or (g.include_subtree and unit_id in subtree_ids([g.unit_id], children))]
     return max(reaching, default=-1)

@@ -205,8 +205,8 @@ def people_search(user, target: int) -> list[tuple]:
     rows.append(("same name search in raw SQL (LIKE, first page + count)", "", statistics.median(raw_ms), p95(raw_ms), None))
     rows.append(("people search / raw SQL (median ratio)", "", statistics.median(orm_ms) / statistics.median(raw_ms), None, None))
 
-    tops = list(UnitVersion.objects.filter(valid_to__isnull=True, parent__parent__isnull=True, parent__isnull=False)
-                .order_by("code").values_list("unit_id", flat=True)[:10])
+    root = UnitVersion.objects.get(valid_to__isnull=True, parent__isnull=True).unit_id
+    tops = list(UnitVersion.objects.filter(valid_to__isnull=True, parent_id=root).order_by("code").values_list("unit_id", flat=True)[:10])
     filtered = [PeopleQuery(unit_id=unit, category=category) for unit in tops for category in ("CC", "VC")]
     filtered += [PeopleQuery(age_from=low, age_to=low + 9, gender=gender) for low in (25, 35, 45, 55) for gender in ("1", "2")]
     filtered += [PeopleQuery(text="nguyen", unit_id=unit, category="VC") for unit in tops[:4]]

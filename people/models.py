@@ -53,7 +53,7 @@ class Person(models.Model):
         verbose_name_plural = _("people")
         indexes = [
             models.Index(fields=["unit", "status"], name="person_unit_status"),
-            models.Index(fields=["search_key"], name="person_search_key"),
+            models.Index(fields=["search_key", "id"], name="person_search_key"),
             models.Index(fields=["category", "status"], name="person_category_status"),
             models.Index(fields=["birth_date"], name="person_birth_date"),
         ]

@@ -16,6 +16,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Concat
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,7 +30,7 @@ from catalogs.models import CatalogEntry
 from common.crypto import blind_index, current_data_key, seal, unseal
 from common.errors import ServiceError
 from common.text import nfc, search_key
-from orgs.services import children_map, subtree_ids, versions_on
+from orgs.services import subtree_ids, versions_on
 
 from .form import BY_NAME, SECTIONS, empty_record, section
 from .models import Attachment, ChangeSet, Document, Person, RecordVersion, StatusChange
@@ -643,7 +645,7 @@ def search_people(user, query: PeopleQuery, *, day: datetime.date | None = None)
         if getattr(query, name) not in ("", None) and levels.get(key, default) > cleared:
             raise ServiceError(_("You are not cleared to search by this field."), name)
     if query.unit_id is not None:
-        people = people.filter(unit_id__in=subtree_ids([query.unit_id], children_map(day)) | {query.unit_id})
+        people = people.filter(unit_id__in=subtree_ids([query.unit_id], authz.tree_children(user, day)) | {query.unit_id})
     text = nfc(query.text)
     if text.isdigit() and len(text) == 12:
         people = people.filter(citizen_id_index=blind_index(text))
@@ -660,6 +662,11 @@ def search_people(user, query: PeopleQuery, *, day: datetime.date | None = None)
         people = people.filter(birth_date__lte=_years_before(day, query.age_from))
     if query.age_to is not None:
         people = people.filter(birth_date__gt=_years_before(day, query.age_to + 1))
+    if text or query.unit_id is not None or not allowed.everything:
+        # A selective filter (a name through the trigram index of migration 0002, or units) finds few rows to sort; sorting on
+        # an expression stops PostgreSQL from walking the search_key index for ORDER BY ... LIMIT instead, which is only
+        # faster when most rows match (measured at 100,000 people: name search p95 4x slower when it walks the index).
+        people = people.order_by(Concat("search_key", Value("")), "pk")
     return people
 
 

@@ -17,8 +17,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from common.crypto import blind_index
 from common.text import search_key
+from orgs.models import UnitVersion
 
+from .models import Person
+from .services import load_approved
 from .validation import years_between
 
 SEQUENCE_LIMIT = 1_000_000  # six digits of the citizen ID
@@ -858,8 +862,6 @@ def place_people(units: Sequence[Workplace], *, seed: int, today: datetime.date,
 
 
 def open_workplaces() -> list[Workplace]:
-    from orgs.models import UnitVersion
-
     rows = UnitVersion.objects.filter(valid_to__isnull=True).values_list("unit_id", "name", "kind__code").order_by("unit_id")
     return [Workplace(unit_id, name, kind) for unit_id, name, kind in rows]
 
@@ -871,11 +873,6 @@ def load_synthetic(count: int, *, seed: int, today: datetime.date, approved_by=N
     Sequence numbers start after the people already in the database (unless `first` is given), and a generated citizen ID
     that some record already holds is skipped, so loading again on top of earlier data never breaks the one-ID rule.
     """
-    from common.crypto import blind_index
-
-    from .models import Person
-    from .services import load_approved
-
     units = open_workplaces()
     if not units:
         raise ValueError("the database has no open unit to place people in")
