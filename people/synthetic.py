@@ -21,6 +21,7 @@ from common.crypto import blind_index
 from common.text import search_key
 from orgs.models import UnitVersion
 
+from .form import SECTIONS
 from .models import Person
 from .services import load_approved
 from .validation import years_between
@@ -867,8 +868,11 @@ def open_workplaces() -> list[Workplace]:
 
 
 def load_synthetic(count: int, *, seed: int, today: datetime.date, approved_by=None, first: int | None = None, batch_size: int = 1000,
-                   progress: Callable[[int], None] | None = None) -> int:
+                   progress: Callable[[int], None] | None = None, incomplete: float = 0.0) -> int:
     """Generate `count` people over the open units and load them as approved records, one atomic batch at a time.
+
+    A share `incomplete` of the records lack some of the fields their category expects (never a required one), as real
+    records migrated from paper do, so that completeness tracking (R-13.5) has something to chase.
 
     Sequence numbers start after the people already in the database (unless `first` is given), and a generated citizen ID
     that some record already holds is skipped, so loading again on top of earlier data never breaks the one-ID rule.
@@ -878,12 +882,15 @@ def load_synthetic(count: int, *, seed: int, today: datetime.date, approved_by=N
         raise ValueError("the database has no open unit to place people in")
     taken = set(Person.objects.values_list("citizen_id_index", flat=True))
     pairs = place_people(units, seed=seed, today=today, first=len(taken) if first is None else first)
+    gaps = random.Random(seed + 1)  # noqa: S311 - synthetic data, not secrets
     loaded, batch = 0, []
     for unit_id, record in pairs:
         if loaded + len(batch) >= count:
             break
         if blind_index(record["identity"]["citizen_id"]) in taken:
             continue
+        if gaps.random() < incomplete:
+            leave_gaps(record, gaps)
         batch.append((unit_id, record))
         if len(batch) == batch_size:
             loaded += load_approved(batch, approved_by=approved_by, batch_size=batch_size)
@@ -895,3 +902,14 @@ def load_synthetic(count: int, *, seed: int, today: datetime.date, approved_by=N
         if progress:
             progress(loaded)
     return loaded
+
+
+def leave_gaps(record: dict, rng: random.Random) -> None:
+    """Empty a few fields the record's category expects but does not require, and maybe a repeating section."""
+    category = record["employment"]["category"]
+    optional = [(sec.name, item.name) for sec in SECTIONS if not sec.repeating for item in sec.fields
+                if category in item.expected_for and category not in item.required_for and item.name in record[sec.name]]
+    for name, field_name in rng.sample(optional, min(len(optional), rng.randint(1, 4))):
+        del record[name][field_name]
+    if rng.random() < 0.3:
+        record["family"] = []

@@ -13,7 +13,7 @@ from accounts.models import User
 from people import services
 from people.management.commands import gen_synthetic
 from people.models import Person
-from people.synthetic import open_workplaces, place_people, synthetic_people
+from people.synthetic import load_synthetic, open_workplaces, place_people, synthetic_people
 from people.validation import CatalogCodes, check_citizen_id, check_record, clean_section, completeness
 
 pytestmark = pytest.mark.django_db
@@ -98,3 +98,11 @@ def test_seed_demo_links_the_employee_to_their_record_R_9_4(catalogs):
     assert own["identity"]["citizen_id"] == record["identity"]["citizen_id"]
     assert Person.objects.count() >= 2000
     assert Person.objects.exclude(account=None).count() == 1
+
+
+def test_incomplete_records_lack_only_expected_fields_R_13_5(small_tree):
+    load_synthetic(60, seed=3, today=AFTER_REFORM, incomplete=0.5)
+    scores = [person.completeness for person in Person.objects.all()]
+    assert min(scores) < 100 and 100 in scores
+    for person in Person.objects.filter(completeness__lt=100):
+        assert [p for p in check_record(services.approved_record(person), AFTER_REFORM) if p.missing] == []

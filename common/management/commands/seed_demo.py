@@ -36,7 +36,7 @@ class Command(BaseCommand):
                 ReorgPlan.objects.update(created_by=admin)
                 ReorgPlan.objects.filter(status=ReorgPlan.Status.APPLIED).update(applied_by=admin)
                 employees = seed_employee_records([user for user, role in accounts if role.code == "employee"], admin)
-                people = load_synthetic(DEMO_PEOPLE, seed=DEMO_SEED, today=DEMO_DAY, approved_by=admin)
+                people = load_synthetic(DEMO_PEOPLE, seed=DEMO_SEED, today=DEMO_DAY, approved_by=admin, incomplete=0.15)
             self.stdout.write(f"Demo province seeded: {plan.steps.count()} units, {employees + people} people.")
         if settings.DEMO_MODE:
             self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
