@@ -18,7 +18,6 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Value
 from django.db.models.functions import Concat
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,7 +27,7 @@ from audit.services import record as audit
 from audit.services import record_refusal
 from catalogs.models import CatalogEntry
 from common.crypto import blind_index, current_data_key, seal, unseal
-from common.errors import ServiceError
+from common.errors import ServiceError, document_too_large
 from common.text import nfc, search_key
 from orgs.services import subtree_ids, versions_on
 
@@ -340,10 +339,6 @@ def edit_sections(actor, person: Person, sections: dict, *, request=None) -> Cha
     return change_set
 
 
-def too_large_message() -> str:
-    return _("File: the document is larger than %(size)s.") % {"size": filesizeformat(settings.DOCUMENT_MAX_BYTES)}
-
-
 def _sniff(head: bytes, tail: bytes) -> str | None:
     for content_type, magic in SIGNATURES.items():
         if head.startswith(magic):
@@ -363,7 +358,7 @@ def attach_document(actor, change_set: ChangeSet, *, section_name: str, upload, 
         _refuse(actor, action, _("There is no section “%(name)s” in the record.") % {"name": section_name}, "section", person.unit_id,
                 request)
     if upload.size > settings.DOCUMENT_MAX_BYTES:
-        _refuse(actor, action, too_large_message(), "file", person.unit_id, request)
+        _refuse(actor, action, document_too_large(), "file", person.unit_id, request)
     if upload.size == 0:
         _refuse(actor, action, _("File: the document is empty."), "file", person.unit_id, request)
     digest = hashlib.sha256()

@@ -1,6 +1,5 @@
 import datetime
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -263,10 +262,6 @@ def upload(request, pk):
     if not services.can_edit(request.user, change_set.person):
         raise PermissionDenied(_("You are not allowed to do this for this record."))
     sections = [BY_NAME[name] for name in services.change_set_sections(change_set)] or SECTIONS
-    # Refuse an oversized body before reading it.
-    if int(request.META.get("CONTENT_LENGTH") or 0) > settings.DOCUMENT_MAX_BYTES + 64 * 1024:
-        messages.error(request, services.too_large_message())
-        return change_set_detail(request, pk, status=400)
     form = UploadForm(request.POST, request.FILES, sections=sections)
     if form.is_valid():
         try:

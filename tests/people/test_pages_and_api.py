@@ -77,12 +77,12 @@ def test_upload_submit_and_approve_through_the_pages_R_6_5(client, as_person, pe
     assert "Xã Long Thành, Đồng Nai" in diff and "Xã Phú Hữu, Đồng Nai" in diff
 
 
-def test_an_oversized_upload_is_refused_before_it_is_read_R_6_4(as_person, person, settings):
-    settings.DOCUMENT_MAX_BYTES = 1024
+def test_an_oversized_upload_is_refused_before_it_is_read_R_6_4(as_person, person):
     change_set = services.edit_sections(person.account, person, {"identity": {**RECORD["identity"], "home_town": "Xã Phú Hữu"}})
-    response = as_person.post(reverse("people:upload", args=[change_set.pk]),
-                              {"section": "identity", "file": SimpleUploadedFile("big.pdf", PDF + b"0" * 200_000)})
-    assert response.status_code == 400 and "KB" in response.content.decode()
+    # The body announces 200 MB: refused on the announcement, before anything reads it.
+    for url in (reverse("people:upload", args=[change_set.pk]), f"/api/v1/change-sets/{change_set.pk}/documents"):
+        response = as_person.generic("POST", url, b"--x--", content_type="multipart/form-data; boundary=x", CONTENT_LENGTH=str(200 * 2**20))
+        assert response.status_code == 413 and "MB" in response.content.decode()
     assert not Document.objects.exists()
 
 
