@@ -189,8 +189,9 @@ def people_search(user, target: int) -> list[tuple]:
     columns = ", ".join(field.column for field in Person._meta.concrete_fields)
 
     def raw_page(text: str):
+        """The SQL the application sends for a name search, minus the application (scope, ORM, pagination)."""
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {columns} FROM people_person WHERE search_key LIKE %s ORDER BY search_key, id LIMIT 50", [f"%{text}%"])
+            cursor.execute(f"SELECT {columns} FROM people_person WHERE search_key LIKE %s ORDER BY search_key || '', id LIMIT 50", [f"%{text}%"])
             first = cursor.fetchall()
             cursor.execute("SELECT count(*) FROM people_person WHERE search_key LIKE %s", [f"%{text}%"])
             return first, cursor.fetchone()[0]
