@@ -199,7 +199,9 @@ SECTIONS: tuple[Section, ...] = (
         F("authority", _("Decided by"), number="34"),
         F("until", _("In effect until"), "date"),
     )),
-    Section("ratings", _("Annual assessment"), repeating=True, sensitivity="person.self_assessment", order_by="year", fields=(
+    # The annual assessment (đánh giá, xếp loại) is decided by the unit, not declared by the person.
+    Section("ratings", _("Annual assessment"), repeating=True, sensitivity="person.self_assessment", order_by="year",
+            editable_by_person=False, fields=(
         F("year", _("Year"), "year", required_for=ALL),
         F("rating", _("Rating"), "options", options=RATINGS, required_for=ALL),
     )),

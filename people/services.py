@@ -62,21 +62,22 @@ def split(record: dict) -> tuple[dict, dict]:
     return clear, secret
 
 
-def join(clear: dict, secret: dict) -> dict:
-    record = empty_record()
-    for part in (clear, secret):
+def _merge(parts, into: dict) -> dict:
+    """Put the sections of each part into `into`; a section split over parts has its fields united."""
+    for part in parts:
         for name, value in part.items():
-            if isinstance(value, list):
-                record[name] = value
-            else:
-                record[name] = {**record[name], **value}
-    return record
+            into[name] = value if isinstance(value, list) else {**into.get(name, {}), **value}
+    return into
 
 
-def _sealed_parts(record: dict) -> tuple[dict, bytes, object]:
+def join(clear: dict, secret: dict) -> dict:
+    return _merge((clear, secret), empty_record())
+
+
+def _sealed_parts(record: dict, key) -> tuple[dict, bytes]:
+    """The clear part, and the secret part encrypted under the data key."""
     clear, secret = split(record)
-    key = current_data_key()
-    return clear, seal(secret, key), key
+    return clear, seal(secret, key)
 
 
 def version_record(version: RecordVersion) -> dict:
@@ -86,11 +87,7 @@ def version_record(version: RecordVersion) -> dict:
 def change_set_sections(change_set: ChangeSet) -> dict:
     """The sections a change set replaces, decrypted."""
     secret = unseal(change_set.sealed, change_set.data_key) if change_set.sealed else {}
-    sections = {}
-    for part in (change_set.content, secret):
-        for name, value in part.items():
-            sections[name] = value if isinstance(value, list) else {**sections.get(name, {}), **value}
-    return sections
+    return _merge((change_set.content, secret), {})
 
 
 def approved_record(person: Person, number: int | None = None) -> dict:
@@ -256,10 +253,8 @@ def _check_citizen_id_free(person_pk, record) -> None:
 
 
 def _store_sections(change_set: ChangeSet, sections: dict) -> None:
-    clear, secret = split(sections)
-    change_set.content = clear
     change_set.data_key = current_data_key()
-    change_set.sealed = seal(secret, change_set.data_key)
+    change_set.content, change_set.sealed = _sealed_parts(sections, change_set.data_key)
 
 
 def create_person(actor, *, unit, sections: dict, request=None) -> tuple[Person, ChangeSet]:
@@ -454,7 +449,8 @@ def accept(actor, change_set: ChangeSet, *, valid_from: datetime.date | None = N
                                    % {"sections": ", ".join(map(str, clashing))}, "change_set")
         record = {**current, **sections}
         _check_citizen_id_free(person.pk, record)
-        clear, sealed, key = _sealed_parts(record)
+        key = current_data_key()
+        clear, sealed = _sealed_parts(record, key)
         version = RecordVersion.objects.create(
             person=person, number=person.version + 1, valid_from=valid_from or today, content=clear, sealed=sealed, data_key=key,
             unit_id=person.unit_id, change_set=change_set, approved_at=timezone.now(), approved_by=actor)
@@ -733,10 +729,9 @@ def load_approved(records: list[tuple[int, dict]], *, approved_by=None, valid_fr
             now = timezone.now()
             versions = []
             for person, (unit_id, record) in zip(people, batch, strict=True):
-                clear, secret = split(record)
-                versions.append(RecordVersion(person=person, number=1, valid_from=valid_from or today, content=clear,
-                                              sealed=seal(secret, key), data_key=key, unit_id=unit_id, approved_at=now,
-                                              approved_by=approved_by))
+                clear, sealed = _sealed_parts(record, key)
+                versions.append(RecordVersion(person=person, number=1, valid_from=valid_from or today, content=clear, sealed=sealed,
+                                              data_key=key, unit_id=unit_id, approved_at=now, approved_by=approved_by))
             RecordVersion.objects.bulk_create(versions)
         loaded += len(batch)
     return loaded

@@ -336,3 +336,11 @@ def test_an_account_made_after_the_record_finds_it_by_citizen_id_R_12_2(person):
     assert services.person_for_user(account) == person
     person.refresh_from_db()
     assert person.account == account
+
+
+def test_the_annual_assessment_is_entered_by_the_unit_not_the_person(person, hr):
+    ratings = {"ratings": [{"year": 2024, "rating": "excellent"}]}
+    with pytest.raises(ServiceError) as refused:
+        services.edit_sections(person.account, person, ratings)
+    assert refused.value.field == "ratings"
+    assert services.edit_sections(hr, person, ratings).state == ChangeSet.State.DRAFT
