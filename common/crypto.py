@@ -103,7 +103,7 @@ def reencrypt(model, batch_size: int = 500) -> int:
     done = 0
     while True:
         with transaction.atomic():
-            rows = list(model.objects.select_for_update().exclude(data_key=key).exclude(sealed=None).select_related("data_key")[:batch_size])
+            rows = list(model.objects.select_for_update(of=("self",)).exclude(data_key=key).exclude(sealed=None).select_related("data_key")[:batch_size])
             for row in rows:
                 # queryset.update: approved versions refuse save(); the content is unchanged, only its encryption.
                 model.objects.filter(pk=row.pk).update(sealed=seal(unseal(row.sealed, row.data_key), key), data_key=key)

@@ -154,7 +154,7 @@ def _refusing(actor, action: str, unit_id: int, request=None):
 
 def _locked(change_set: ChangeSet) -> ChangeSet:
     """The change set as stored now, locked until the transaction ends."""
-    return ChangeSet.objects.select_for_update().select_related("data_key", "person").get(pk=change_set.pk)
+    return ChangeSet.objects.select_for_update(of=("self",)).select_related("data_key", "person").get(pk=change_set.pk)
 
 
 def require_view(user, person: Person, request=None) -> None:
