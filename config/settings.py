@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "catalogs",
     "orgs",
     "people",
+    "approvals",
 ]
 
 MIDDLEWARE = [

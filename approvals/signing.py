@@ -1,0 +1,126 @@
+"""Signatures over approved record versions (R-3.11, R-11.3).
+
+What is signed is the canonical JSON (RFC 8785) of a version: its record, the SHA-256 of each attached document, the
+unit's identifier code, the version number and the hash of the previous version, so versions form a chain. The
+signature is a detached CMS SignedData (SHA-256, RSA or ECDSA) carrying the signer's certificate and chain.
+Verification checks the message digest, the signature over the signed attributes, and the certificate's path to a
+trusted root with its key usage, at the signing time.
+"""
+
+import asyncio
+import datetime
+import hashlib
+from dataclasses import dataclass
+
+import rfc8785
+from asn1crypto import cms
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
+from django.utils.translation import gettext as _
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
+from pyhanko_certvalidator.errors import InvalidCertificateError, PathBuildingError, PathValidationError, RevokedError, ValidationError
+
+FORMAT = "cbccvc-record-version/1"
+
+
+def canonical_payload(*, person_id: int, number: int, unit_code: str, record: dict, documents: list[str], previous_hash: str) -> bytes:
+    """The bytes an approver signs for a version (RFC 8785 canonical JSON)."""
+    return rfc8785.dumps({"format": FORMAT, "person": person_id, "version": number, "unit": unit_code, "record": record,
+                          "documents": sorted(documents), "previous": previous_hash})
+
+
+def payload_hash(payload: bytes) -> str:
+    return hashlib.sha256(payload).hexdigest()
+
+
+class SoftwareSigner:
+    """A key and certificate from a PKCS#12 file: the agency seal, or a developer's key."""
+
+    def __init__(self, p12: bytes, password: bytes | None):
+        key, certificate, chain = pkcs12.load_key_and_certificates(p12, password)
+        if key is None or certificate is None:
+            raise ValueError(_("The PKCS#12 file holds no key and certificate."))
+        self.key, self.certificate, self.chain = key, certificate, chain
+
+    def sign(self, payload: bytes) -> bytes:
+        builder = pkcs7.PKCS7SignatureBuilder().set_data(payload).add_signer(self.certificate, self.key, hashes.SHA256())
+        for extra in self.chain:
+            builder = builder.add_certificate(extra)
+        return builder.sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary])
+
+
+@dataclass(frozen=True)
+class Verification:
+    valid: bool
+    reason: str = ""
+    signer: x509.Certificate | None = None
+    signed_at: datetime.datetime | None = None
+
+    @property
+    def signer_name(self) -> str:
+        return self.signer.subject.rfc4514_string() if self.signer else ""
+
+
+def _attribute(signed_attrs, name):
+    for attribute in signed_attrs:
+        if attribute["type"].native == name:
+            return attribute["values"][0]
+    return None
+
+
+def verify(payload: bytes, signature: bytes, trust_roots: list[x509.Certificate], *, at: datetime.datetime | None = None) -> Verification:
+    """Is `signature` a valid detached CMS signature over `payload` by a certificate that chains to a trusted root?"""
+    try:
+        content = cms.ContentInfo.load(signature)
+        signed_data = content["content"]
+        signer_info = signed_data["signer_infos"][0]
+        certificates = [c.chosen for c in signed_data["certificates"] or []]
+    except (ValueError, TypeError, KeyError, IndexError):
+        return Verification(False, _("The signature is not a CMS signature."))
+    serial = signer_info["sid"].chosen["serial_number"].native if signer_info["sid"].name == "issuer_and_serial_number" else None
+    signer_asn1 = next((c for c in certificates if c.serial_number == serial), None)
+    if signer_asn1 is None:
+        return Verification(False, _("The signature does not carry the signer's certificate."))
+    signer = x509.load_der_x509_certificate(signer_asn1.dump())
+    signed_attrs = signer_info["signed_attrs"]
+    digest = _attribute(signed_attrs, "message_digest")
+    if digest is None or digest.native != hashlib.sha256(payload).digest():
+        return Verification(False, _("The signature is over other data than this version."), signer)
+    signing_time = _attribute(signed_attrs, "signing_time")
+    signed_at = signing_time.native if signing_time is not None else (at or datetime.datetime.now(datetime.UTC))
+    to_check = signed_attrs.untag().dump()
+    raw = signer_info["signature"].native
+    public_key = signer.public_key()
+    try:
+        if isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(raw, to_check, padding.PKCS1v15(), hashes.SHA256())
+        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(raw, to_check, ec.ECDSA(hashes.SHA256()))
+        else:
+            return Verification(False, _("Only RSA and ECDSA keys are accepted."), signer, signed_at)
+    except InvalidSignature:
+        return Verification(False, _("The signature does not match the signer's key."), signer, signed_at)
+    problem = _check_path(signer_asn1, certificates, trust_roots, signed_at)
+    return Verification(problem is None, problem or "", signer, signed_at)
+
+
+def _check_path(signer, certificates, trust_roots, moment) -> str | None:
+    """The signer's certificate must chain to a trusted root, allow digital signatures, and be valid at the signing time."""
+    roots = [asn1_x509.Certificate.load(root.public_bytes(serialization.Encoding.DER)) for root in trust_roots]
+    context = ValidationContext(trust_roots=roots, moment=moment, allow_fetching=False, revocation_mode="soft-fail")
+    validator = CertificateValidator(signer, intermediate_certs=[c for c in certificates if c is not signer], validation_context=context)
+    try:
+        asyncio.run(validator.async_validate_usage({"digital_signature"}))
+    except PathBuildingError:
+        return _("The signer's certificate does not come from a trusted certification authority.")
+    except RevokedError:
+        return _("The signer's certificate was revoked.")
+    except PathValidationError as exc:
+        return _("The signer's certificate is not valid at the signing time: %(why)s") % {"why": exc}
+    except (InvalidCertificateError, ValidationError) as exc:
+        return _("The signer's certificate cannot be used to sign: %(why)s") % {"why": exc}
+    return None
