@@ -155,6 +155,9 @@ STORAGES = {
                     if PRODUCTION else "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# Trusted root certificates for approval signatures, a PEM bundle.
+APPROVAL_TRUST_ROOTS = Path(os.environ["APPROVAL_TRUST_ROOTS"]) if os.environ.get("APPROVAL_TRUST_ROOTS") else VAR_DIR / "trust-roots.pem"
+
 # Scanned proofs: what an upload may be and how large.
 DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", str(20 * 1024 * 1024)))
 

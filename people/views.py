@@ -102,7 +102,7 @@ def person_detail(request, pk):
     may_edit = authz.can(request.user, "people.edit", person.unit_id)
     context = {
         "person": person, "sections": _display_rows(record, names), "shown_number": shown_number, "on": on,
-        "versions": person.versions.select_related("approved_by").order_by("-number"),
+        "versions": person.versions.select_related("approved_by", "signature").order_by("-number"),
         "pending": pending, "own": own, "can_edit": services.can_edit(request.user, person) and not person.is_closed,
         "can_status": may_edit,
         "history": person.change_sets.exclude(state__in=ChangeSet.OPEN).select_related("author", "decided_by")[:20],

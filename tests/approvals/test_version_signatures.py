@@ -1,0 +1,82 @@
+"""Approved versions signed in a batch and verified again from the stored data: tampering is detected (R-3.11, R-19.1)."""
+
+import io
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from approvals import services
+from approvals.signing import SoftwareSigner
+from approvals.testca import TestCA
+from people import services as people
+from people.models import Attachment, Document, RecordVersion
+from tests.people.conftest import PDF, RECORD
+
+PASSWORD = b"p12"
+
+
+@pytest.fixture
+def ca(tmp_path, settings):
+    authority = TestCA()
+    bundle = tmp_path / "roots.pem"
+    bundle.write_bytes(authority.certificate.public_bytes(serialization.Encoding.PEM))
+    settings.APPROVAL_TRUST_ROOTS = bundle
+    services.trust_roots.cache_clear()
+    yield authority
+    services.trust_roots.cache_clear()
+
+
+@pytest.fixture
+def signed(person, head, ca):
+    """Version 1 and version 2 (a change with a scanned proof) of the person, both signed by the head."""
+    signer = SoftwareSigner(ca.pkcs12("Giám đốc Sở Tài chính", PASSWORD), PASSWORD)
+    change_set = people.edit_sections(person.account, person, {"identity": {**RECORD["identity"], "home_town": "Xã Phú Hữu"}})
+    people.attach_document(person.account, change_set, section_name="identity", upload=SimpleUploadedFile("cccd.pdf", PDF))
+    people.submit(person.account, change_set)
+    people.accept(head, change_set)
+    return services.sign_versions(head, list(person.versions.all()), signer)
+
+
+def test_a_head_signs_the_versions_in_one_batch_and_they_chain_R_19_1(signed):
+    first, second = signed
+    assert first.previous_hash == services.GENESIS and second.previous_hash == first.payload_hash
+    for signature in signed:
+        result = services.verify_version(signature)
+        assert result.valid, result.reason
+        assert "Giám đốc Sở Tài chính" in result.signer_name
+
+
+def test_a_record_changed_behind_the_signature_is_detected_R_3_11(signed):
+    version = signed[1].version
+    content = {**version.content, "identity": {**version.content["identity"], "full_name": "Nguyễn Văn Dởm"}}
+    RecordVersion.objects.filter(pk=version.pk).update(content=content)
+    assert not services.verify_version(type(signed[1]).objects.get(pk=signed[1].pk)).valid
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("verify_approvals", stdout=out)
+    assert f"person {version.person_id} version 2" in out.getvalue() and "1 failed" in out.getvalue()
+
+
+def test_a_swapped_scanned_proof_is_detected_R_3_11(signed):
+    other = Document.objects.create(sha256="f" * 64, size=1, content_type="application/pdf")
+    Attachment.objects.filter(change_set=signed[1].version.change_set).update(document=other)
+    assert not services.verify_version(signed[1]).valid
+
+
+def test_untampered_records_pass_the_command(signed):
+    out = io.StringIO()
+    call_command("verify_approvals", "--unit", "000.02.01.H19", stdout=out)
+    assert "2 signatures checked, 0 failed." in out.getvalue()
+
+
+def test_a_signature_cannot_be_rewritten(signed):
+    with pytest.raises(ValueError):
+        signed[0].save()
+
+
+def test_the_record_page_names_the_signer(client, signed, person):
+    client.force_login(person.account)
+    assert "Giám đốc Sở Tài chính" in client.get(f"/people/{person.pk}/").content.decode()
