@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from orgs.services import version_on
+from orgs.services import versions_on
 from people.models import RecordVersion
 from people.services import version_record
 
@@ -31,11 +31,15 @@ def _previous_hash(version: RecordVersion) -> str:
     return found or GENESIS
 
 
+def _unit_code(unit_id: int, day: datetime.date) -> str:
+    """The unit's identifier code on the day the version took effect."""
+    return versions_on(day).filter(unit_id=unit_id).values_list("code", flat=True).first() or ""
+
+
 def version_payload(version: RecordVersion, previous_hash: str) -> bytes:
     """The canonical bytes of a version as stored now: its record, its proofs' SHA-256, its unit's code and the chain."""
     documents = list(version.change_set.attachments.values_list("document__sha256", flat=True)) if version.change_set_id else []
-    unit = version_on(version.unit, version.valid_from)
-    return canonical_payload(person_id=version.person_id, number=version.number, unit_code=unit.code if unit else "",
+    return canonical_payload(person_id=version.person_id, number=version.number, unit_code=_unit_code(version.unit_id, version.valid_from),
                              record=version_record(version), documents=documents, previous_hash=previous_hash)
 
 

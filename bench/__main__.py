@@ -156,6 +156,7 @@ def main() -> None:
                  statistics.median(tree_ms) / statistics.median(trivial_ms), None, None))
 
     rows += people_search(user, args.people)
+    rows += approval_signatures(user)
     report(rows, connection.vendor, units)
 
 
@@ -217,6 +218,30 @@ def people_search(user, target: int) -> list[tuple]:
     rows.append((f"filtered people search: unit subtree + category, age band + sex ({len(filtered)} searches)", "p95 < 50 ms",
                  statistics.median(filtered_ms), p95(filtered_ms), p95(filtered_ms) < 50))
     return rows
+
+
+def approval_signatures(user) -> list[tuple]:
+    """Sign 1,000 versions in one batch with a software key, then verify them again; rolled back afterwards."""
+    from django.db import transaction
+
+    from approvals.services import sign_versions, verify_version
+    from approvals.signing import SoftwareSigner
+    from approvals.testca import TestCA
+    from people.models import RecordVersion
+
+    ca = TestCA()
+    signer = SoftwareSigner(ca.pkcs12("Bench signer", b"bench"), b"bench")
+    with transaction.atomic():
+        versions = list(RecordVersion.objects.filter(signature__isnull=True).select_related("data_key", "unit", "change_set")[:1000])
+        start = time.perf_counter()
+        signatures = sign_versions(user, versions, signer)
+        sign_ms = (time.perf_counter() - start) * 1000
+        start = time.perf_counter()
+        assert all(verify_version(signature, [ca.certificate]).valid for signature in signatures)
+        verify_ms = (time.perf_counter() - start) * 1000
+        transaction.set_rollback(True)
+    return [(f"sign and store {len(versions)} approvals in one batch (software key)", "< 10000 ms", sign_ms, None, sign_ms < 10_000),
+            (f"verify {len(versions)} stored signatures again (one process)", "", verify_ms, None, None)]
 
 
 def report(rows, vendor: str, units: int) -> None:
