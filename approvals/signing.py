@@ -9,7 +9,9 @@ trusted root with its key usage, at the signing time.
 
 import asyncio
 import datetime
+import functools
 import hashlib
+import threading
 from dataclasses import dataclass
 
 import rfc8785
@@ -108,13 +110,22 @@ def verify(payload: bytes, signature: bytes, trust_roots: list[x509.Certificate]
     return Verification(problem is None, problem or "", signer, signed_at)
 
 
+@functools.cache
+def _validation_loop() -> asyncio.AbstractEventLoop:
+    """The validator is asynchronous; its coroutines run on a loop of their own thread, so verification works from any
+    caller, including one whose thread already runs an event loop."""
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, name="certificate-validation", daemon=True).start()
+    return loop
+
+
 def _check_path(signer, certificates, trust_roots, moment) -> str | None:
     """The signer's certificate must chain to a trusted root, allow digital signatures, and be valid at the signing time."""
     roots = [asn1_x509.Certificate.load(root.public_bytes(serialization.Encoding.DER)) for root in trust_roots]
     context = ValidationContext(trust_roots=roots, moment=moment, allow_fetching=False, revocation_mode="soft-fail")
     validator = CertificateValidator(signer, intermediate_certs=[c for c in certificates if c is not signer], validation_context=context)
     try:
-        asyncio.run(validator.async_validate_usage({"digital_signature"}))
+        asyncio.run_coroutine_threadsafe(validator.async_validate_usage({"digital_signature"}), _validation_loop()).result()
     except PathBuildingError:
         return _("The signer's certificate does not come from a trusted certification authority.")
     except RevokedError:

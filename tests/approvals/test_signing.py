@@ -71,3 +71,4 @@ def test_a_certificate_not_made_for_signing_is_refused(ca):
 def test_garbage_is_not_a_signature(ca):
     result = verify(payload(), b"not a signature", [ca.certificate])
     assert not result.valid and result.reason
+
