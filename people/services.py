@@ -704,12 +704,6 @@ def quality(person: Person, shown: dict[str, set[str]] | None = None) -> dict:
     return {"completeness": score, "missing": missing, "problems": problems}
 
 
-def unit_quality(user, unit_id: int, day: datetime.date | None = None):
-    """People of a unit's subtree with their completeness, least complete first (R-13.5: officers chase what is missing)."""
-    return search_people(user, PeopleQuery(unit_id=unit_id), day=day).exclude(status__in=Person.CLOSED).order_by("completeness",
-                                                                                                               "search_key")
-
-
 def load_approved(records: list[tuple[int, dict]], *, approved_by=None, valid_from: datetime.date | None = None,
                   batch_size: int = 1000) -> int:
     """Bulk-load records already approved elsewhere (the demo province, synthetic data, an initial migration):

@@ -241,6 +241,7 @@ def change_set_detail(request, pk, upload_form=None, status=200):
     names = services.CatalogNames()
     changes = services.diff(services.restrict(base, shown), services.restrict({**base, **sections}, shown))
     may_decide = authz.can(request.user, "records.approve", person.unit_id) and not services.is_own(request.user, person)
+    proved = set(change_set.attachments.values_list("section", flat=True))
     context = {
         "change_set": change_set, "person": person, "changes": _display_changes(changes, names),
         "attachments": change_set.attachments.select_related("document", "uploaded_by"),
@@ -249,8 +250,7 @@ def change_set_detail(request, pk, upload_form=None, status=200):
         "can_decide": may_decide and change_set.state == ChangeSet.State.SUBMITTED,
         "upload_form": upload_form or UploadForm(sections=[BY_NAME[name] for name in sections] or SECTIONS),
         "decision_form": DecisionForm(),
-        "unproved": [BY_NAME[n].label for n in sections if BY_NAME[n].needs_proof
-                     and not change_set.attachments.filter(section=n).exists()],
+        "unproved": [BY_NAME[n].label for n in sections if BY_NAME[n].needs_proof and n not in proved],
     }
     return render(request, "people/change_set.html", context, status=status)
 
