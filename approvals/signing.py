@@ -13,15 +13,16 @@ import functools
 import hashlib
 import threading
 from dataclasses import dataclass
+from typing import Protocol
 
 import rfc8785
-from asn1crypto import cms
+from asn1crypto import cms, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
+from cryptography.hazmat.primitives.serialization import pkcs12
 from django.utils.translation import gettext as _
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import InvalidCertificateError, PathBuildingError, PathValidationError, RevokedError, ValidationError
@@ -39,20 +40,78 @@ def payload_hash(payload: bytes) -> str:
     return hashlib.sha256(payload).hexdigest()
 
 
+def signed_attributes(payload: bytes, certificate: x509.Certificate, at: datetime.datetime) -> bytes:
+    """The CAdES-BES signed attributes over a payload (content type, signing time, message digest, and the signer's
+    certificate hash): the DER bytes a signer signs, in the server or in the signer's own tool."""
+    certificate_hash = hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).digest()
+    attributes = [
+        cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
+        cms.CMSAttribute({"type": "signing_time", "values": [cms.Time({"utc_time": at.astimezone(datetime.UTC).replace(microsecond=0)})]}),
+        cms.CMSAttribute({"type": "message_digest", "values": [hashlib.sha256(payload).digest()]}),
+        cms.CMSAttribute({"type": "signing_certificate_v2", "values": [tsp.SigningCertificateV2({"certs": [{"cert_hash": certificate_hash}]})]}),
+    ]
+    # DER orders the members of a SET OF by their encoding.
+    return cms.CMSAttributes(sorted(attributes, key=lambda attribute: attribute.dump())).dump()
+
+
+def assemble(attributes: bytes, raw_signature: bytes, certificate: x509.Certificate, chain: list[x509.Certificate]) -> bytes:
+    """A detached CMS SignedData from signed attributes, the signature over them, and the signer's certificate and chain."""
+    signer = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+    algorithm = "sha256_ecdsa" if isinstance(certificate.public_key(), ec.EllipticCurvePublicKey) else "sha256_rsa"
+    signer_info = cms.SignerInfo({
+        "version": "v1",
+        "sid": cms.SignerIdentifier({"issuer_and_serial_number": {"issuer": signer.issuer, "serial_number": signer.serial_number}}),
+        "digest_algorithm": {"algorithm": "sha256"},
+        "signed_attrs": cms.CMSAttributes.load(attributes),
+        "signature_algorithm": {"algorithm": algorithm},
+        "signature": raw_signature,
+    })
+    extra = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in chain]
+    signed_data = cms.SignedData({
+        "version": "v1", "digest_algorithms": [{"algorithm": "sha256"}], "encap_content_info": {"content_type": "data"},
+        "certificates": [signer, *extra], "signer_infos": [signer_info],
+    })
+    return cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+
+
+def raw_sign(key, data: bytes) -> bytes:
+    """A private key's SHA-256 signature over data: PKCS#1 v1.5 for RSA, DER-encoded ECDSA."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+    return key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+
+class Signer(Protocol):
+    """What signs: a certificate, its chain, and a key that signs bytes with SHA-256 (software, hardware token, ...)."""
+
+    certificate: x509.Certificate
+    chain: list[x509.Certificate]
+
+    def sign_raw(self, data: bytes) -> bytes: ...
+
+
+def sign(payload: bytes, signer: Signer, at: datetime.datetime | None = None) -> bytes:
+    attributes = signed_attributes(payload, signer.certificate, at or datetime.datetime.now(datetime.UTC))
+    return assemble(attributes, signer.sign_raw(attributes), signer.certificate, signer.chain)
+
+
 class SoftwareSigner:
     """A key and certificate from a PKCS#12 file: the agency seal, or a developer's key."""
 
     def __init__(self, p12: bytes, password: bytes | None):
-        key, certificate, chain = pkcs12.load_key_and_certificates(p12, password)
+        try:
+            key, certificate, chain = pkcs12.load_key_and_certificates(p12, password)
+        except ValueError as exc:
+            raise ValueError(_("The PKCS#12 file cannot be opened: wrong password or not a PKCS#12 file.")) from exc
         if key is None or certificate is None:
             raise ValueError(_("The PKCS#12 file holds no key and certificate."))
         self.key, self.certificate, self.chain = key, certificate, chain
 
+    def sign_raw(self, data: bytes) -> bytes:
+        return raw_sign(self.key, data)
+
     def sign(self, payload: bytes) -> bytes:
-        builder = pkcs7.PKCS7SignatureBuilder().set_data(payload).add_signer(self.certificate, self.key, hashes.SHA256())
-        for extra in self.chain:
-            builder = builder.add_certificate(extra)
-        return builder.sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary])
+        return sign(payload, self)
 
 
 @dataclass(frozen=True)
@@ -92,6 +151,9 @@ def verify(payload: bytes, signature: bytes, trust_roots: list[x509.Certificate]
     digest = _attribute(signed_attrs, "message_digest")
     if digest is None or digest.native != hashlib.sha256(payload).digest():
         return Verification(False, _("The signature is over other data than this version."), signer)
+    certificate_ids = _attribute(signed_attrs, "signing_certificate_v2")
+    if certificate_ids is not None and certificate_ids["certs"][0]["cert_hash"].native != hashlib.sha256(signer_asn1.dump()).digest():
+        return Verification(False, _("The signature names another certificate than the one it carries."), signer)
     signing_time = _attribute(signed_attrs, "signing_time")
     signed_at = signing_time.native if signing_time is not None else (at or datetime.datetime.now(datetime.UTC))
     to_check = signed_attrs.untag().dump()

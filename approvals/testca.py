@@ -9,8 +9,11 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"), x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+def _name(common_name: str, citizen_id: str = "") -> x509.Name:
+    attributes = [x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"), x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    if citizen_id:  # as Vietnamese public CAs write it in a personal certificate's subject
+        attributes.append(x509.NameAttribute(NameOID.USER_ID, f"CCCD:{citizen_id}"))
+    return x509.Name(attributes)
 
 
 def _key(kind: str):
@@ -38,11 +41,11 @@ class TestCA:
         )
 
     def issue(self, common_name: str, *, kind: str = "ec", valid_from: datetime.datetime | None = None, days: int = 730,
-              can_sign: bool = True) -> tuple[object, x509.Certificate]:
+              can_sign: bool = True, citizen_id: str = "") -> tuple[object, x509.Certificate]:
         key = _key(kind)
         start = valid_from or datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1)
         certificate = (
-            x509.CertificateBuilder().subject_name(_name(common_name)).issuer_name(self.certificate.subject).public_key(key.public_key())
+            x509.CertificateBuilder().subject_name(_name(common_name, citizen_id)).issuer_name(self.certificate.subject).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(start).not_valid_after(start + datetime.timedelta(days=days))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(digital_signature=can_sign, content_commitment=can_sign, key_encipherment=not can_sign,
