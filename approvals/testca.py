@@ -41,11 +41,12 @@ class TestCA:
         )
 
     def issue(self, common_name: str, *, kind: str = "ec", valid_from: datetime.datetime | None = None, days: int = 730,
-              can_sign: bool = True, citizen_id: str = "") -> tuple[object, x509.Certificate]:
-        key = _key(kind)
+              can_sign: bool = True, citizen_id: str = "", public_key=None) -> tuple[object, x509.Certificate]:
+        """A key (None when `public_key` is given: certify a key held elsewhere, say on a token) and its certificate."""
+        key = None if public_key is not None else _key(kind)
         start = valid_from or datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1)
         certificate = (
-            x509.CertificateBuilder().subject_name(_name(common_name, citizen_id)).issuer_name(self.certificate.subject).public_key(key.public_key())
+            x509.CertificateBuilder().subject_name(_name(common_name, citizen_id)).issuer_name(self.certificate.subject).public_key(public_key or key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(start).not_valid_after(start + datetime.timedelta(days=days))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(digital_signature=can_sign, content_commitment=can_sign, key_encipherment=not can_sign,
