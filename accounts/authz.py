@@ -26,7 +26,8 @@ ACTIONS = {
     "accounts.view": "read", "accounts.manage": "write", "accounts.manage_agency": "write",
     "roles.grant": "write", "roles.grant_any": "write",
     "people.view": "read", "people.edit": "write", "people.view_sensitive": "read",
-    "records.approve": "write", "reports.view": "read", "audit.view": "read", "self.view": "read", "self.edit": "write",
+    "records.approve": "write", "records.approve_head": "write", "approvals.open_window": "write",
+    "reports.view": "read", "audit.view": "read", "self.view": "read", "self.edit": "write",
 }
 
 

@@ -8,6 +8,6 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {}
     return {"nav": {"org_manage": authz.can(user, "org.manage"), "accounts_view": authz.can(user, "accounts.view"),
-                    "people_view": authz.can(user, "people.view"), "approve": authz.can(user, "records.approve"),
+                    "people_view": authz.can(user, "people.view"), "approve": authz.can(user, "records.approve") or authz.can(user, "records.approve_head"),
                     "own_record": authz.can(user, "self.view")},
             "password_due": password_change_due(user)}

@@ -10,6 +10,7 @@ from ninja.security import HttpBearer, django_auth
 from accounts.api import router as accounts_router
 from accounts.middleware import audit_denied
 from accounts.services import user_for_token
+from approvals.api import router as approvals_router
 from catalogs.api import router as catalogs_router
 from common.errors import ServiceError
 from common.text import clean_json
@@ -40,7 +41,8 @@ class ApiTokenAuth(HttpBearer):
 api = NinjaAPI(
     title="CSDL CBCCVC API",
     version="1",
-    description="Personnel database of the province: organization tree, catalogs, reorganizations, accounts, roles, personnel records and change sets.",
+    description="Personnel database of the province: organization tree, catalogs, reorganizations, accounts, roles, personnel records "
+                "and change sets, approval by digital signature.",
     auth=[ApiTokenAuth(), django_auth],
     urls_namespace="api-v1",
     parser=CleanJsonParser(),
@@ -62,3 +64,4 @@ api.add_router("/catalogs", catalogs_router)
 api.add_router("/accounts", accounts_router)
 api.add_router("/", orgs_router)
 api.add_router("/", people_router)
+api.add_router("/", approvals_router)

@@ -157,6 +157,16 @@ STORAGES = {
 
 # Trusted root certificates for approval signatures, a PEM bundle.
 APPROVAL_TRUST_ROOTS = Path(os.environ["APPROVAL_TRUST_ROOTS"]) if os.environ.get("APPROVAL_TRUST_ROOTS") else VAR_DIR / "trust-roots.pem"
+# Certificate revocation lists (*.crl, DER or PEM) that approval signatures are checked against; keep them current.
+APPROVAL_CRL_DIR = Path(os.environ["APPROVAL_CRL_DIR"]) if os.environ.get("APPROVAL_CRL_DIR") else VAR_DIR / "crls"
+# An RFC 3161 timestamp authority's URL; when set, approval signatures are timestamped (CAdES-T).
+APPROVAL_TSA_URL = os.environ.get("APPROVAL_TSA_URL", "")
+
+# Approval rounds: the last days of each month, and how long an external signer has to return its signatures.
+APPROVAL_WINDOW_DAYS = int(os.environ.get("APPROVAL_WINDOW_DAYS", "5"))
+APPROVAL_BATCH_MINUTES = int(os.environ.get("APPROVAL_BATCH_MINUTES", "30"))
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "csdl-cbccvc@localhost")
 
 # Scanned proofs: what an upload may be and how large.
 DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", str(20 * 1024 * 1024)))

@@ -13,5 +13,6 @@ urlpatterns = [
     path("orgs/", include("orgs.urls")),
     path("catalogs/", include("catalogs.urls")),
     path("people/", include("people.urls")),
+    path("approvals/", include("approvals.urls")),
     path("api/v1/", api.urls),
 ]

@@ -108,10 +108,6 @@ class StatusIn(Schema):
     note: str = ""
 
 
-class ReasonIn(Schema):
-    reason: str
-
-
 class SearchIn(Schema):
     q: str = Field("", max_length=120, description="name without diacritics, or a 12-digit citizen ID")
     unit: str = Field("", description="identifier code: the unit and the units under it")
@@ -251,15 +247,3 @@ def submit(request, change_set_id: DbId):
 def withdraw(request, change_set_id: DbId):
     change_set = _change_set(request, change_set_id)
     return _change_set_out(request, services.withdraw(request.user, change_set, request=request))
-
-
-@router.post("/change-sets/{change_set_id}/accept", response={200: VersionOut, 400: ErrorOut, 403: ErrorOut},
-             summary="Approve: the record's next version")
-def accept(request, change_set_id: DbId):
-    return services.accept(request.user, _change_set(request, change_set_id), request=request)
-
-
-@router.post("/change-sets/{change_set_id}/reject", response={200: ChangeSetOut, 400: ErrorOut, 403: ErrorOut}, summary="Reject with a reason")
-def reject(request, change_set_id: DbId, payload: ReasonIn):
-    change_set = _change_set(request, change_set_id)
-    return _change_set_out(request, services.reject(request.user, change_set, reason=payload.reason, request=request))

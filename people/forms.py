@@ -134,10 +134,6 @@ class UploadForm(forms.Form):
         self.fields["section"].choices = [(s.name, s.label) for s in sections]
 
 
-class DecisionForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-
 class NewPersonForm(forms.Form):
     unit = forms.ChoiceField(label=_("Unit"))
 

@@ -104,7 +104,6 @@ class ChangeSet(models.Model):
         DRAFT = "draft", _("draft")
         SUBMITTED = "submitted", _("submitted")
         ACCEPTED = "accepted", _("accepted")
-        REJECTED = "rejected", _("rejected")
         WITHDRAWN = "withdrawn", _("withdrawn")
 
     OPEN = ("draft", "submitted")

@@ -424,62 +424,38 @@ def submit(actor, change_set: ChangeSet, *, note: str = "", request=None) -> Cha
     return change_set
 
 
-def accept(actor, change_set: ChangeSet, *, valid_from: datetime.date | None = None, request=None) -> RecordVersion:
-    """Approve a submitted change set: the next immutable version of the record.
+def make_version(actor, change_set: ChangeSet, *, valid_from: datetime.date | None = None) -> RecordVersion:
+    """Turn a submitted change set into the next immutable version of the record.
 
-    The full monthly approval with signatures is in the approvals app; this is the step it ends with.
+    Who may approve, and the signature that approval needs (R-3.10), are decided by approvals.services, the only caller
+    outside tests; this runs inside its transaction. A change whose sections were approved meanwhile by another is refused.
     """
-    action = "people.accept"
-    person = change_set.person
-    if not authz.can(actor, "records.approve", person.unit_id) or is_own(actor, person):
-        _deny(actor, action, person.unit_id, request)
     today = timezone.localdate()
-    with _refusing(actor, action, person.unit_id, request):
-        person = Person.objects.select_for_update().get(pk=person.pk)
-        change_set = _locked(change_set)
-        if change_set.state != ChangeSet.State.SUBMITTED:
-            raise ServiceError(_("Only submitted changes can be approved."), "change_set")
-        sections = change_set_sections(change_set)
-        current = approved_record(person)
-        if person.version != change_set.base_version:
-            base = approved_record(person, change_set.base_version)
-            clashing = [BY_NAME[name].label for name in sections if current[name] != base[name]]
-            if clashing:
-                raise ServiceError(_("Approved in the meantime by another change: %(sections)s. The person must enter them again.")
-                                   % {"sections": ", ".join(map(str, clashing))}, "change_set")
-        record = {**current, **sections}
-        _check_citizen_id_free(person.pk, record)
-        key = current_data_key()
-        clear, sealed = _sealed_parts(record, key)
-        version = RecordVersion.objects.create(
-            person=person, number=person.version + 1, valid_from=valid_from or today, content=clear, sealed=sealed, data_key=key,
-            unit_id=person.unit_id, change_set=change_set, approved_at=timezone.now(), approved_by=actor)
-        person.version = version.number
-        mirror(person, record, today)
-        person.save()
-        change_set.state, change_set.decided_at, change_set.decided_by = ChangeSet.State.ACCEPTED, timezone.now(), actor
-        change_set.save(update_fields=["state", "decided_at", "decided_by"])
-        audit(actor, action, obj=person, unit_id=person.unit_id, details={"version": version.number, "change_set": change_set.pk},
-              request=request)
+    person = Person.objects.select_for_update().get(pk=change_set.person_id)
+    change_set = _locked(change_set)
+    if change_set.state != ChangeSet.State.SUBMITTED:
+        raise ServiceError(_("Only submitted changes can be approved."), "change_set")
+    sections = change_set_sections(change_set)
+    current = approved_record(person)
+    if person.version != change_set.base_version:
+        base = approved_record(person, change_set.base_version)
+        clashing = [BY_NAME[name].label for name in sections if current[name] != base[name]]
+        if clashing:
+            raise ServiceError(_("Approved in the meantime by another change: %(sections)s. The person must enter them again.")
+                               % {"sections": ", ".join(map(str, clashing))}, "change_set")
+    record = {**current, **sections}
+    _check_citizen_id_free(person.pk, record)
+    key = current_data_key()
+    clear, sealed = _sealed_parts(record, key)
+    version = RecordVersion.objects.create(
+        person=person, number=person.version + 1, valid_from=valid_from or today, content=clear, sealed=sealed, data_key=key,
+        unit_id=person.unit_id, change_set=change_set, approved_at=timezone.now(), approved_by=actor)
+    person.version = version.number
+    mirror(person, record, today)
+    person.save()
+    change_set.state, change_set.decided_at, change_set.decided_by = ChangeSet.State.ACCEPTED, timezone.now(), actor
+    change_set.save(update_fields=["state", "decided_at", "decided_by"])
     return version
-
-
-def reject(actor, change_set: ChangeSet, *, reason: str, request=None) -> ChangeSet:
-    action = "people.reject"
-    person = change_set.person
-    if not authz.can(actor, "records.approve", person.unit_id) or is_own(actor, person):
-        _deny(actor, action, person.unit_id, request)
-    with _refusing(actor, action, person.unit_id, request):
-        change_set = _locked(change_set)
-        if change_set.state != ChangeSet.State.SUBMITTED:
-            raise ServiceError(_("Only submitted changes can be rejected."), "change_set")
-        if not nfc(reason):
-            raise ServiceError(_("Reason: say what must be corrected."), "reason")
-        change_set.state, change_set.reason = ChangeSet.State.REJECTED, nfc(reason)
-        change_set.decided_at, change_set.decided_by = timezone.now(), actor
-        change_set.save(update_fields=["state", "reason", "decided_at", "decided_by"])
-        audit(actor, action, obj=change_set, unit_id=person.unit_id, details={"person": person.pk}, request=request)
-    return change_set
 
 
 def withdraw(actor, change_set: ChangeSet, *, request=None) -> ChangeSet:
@@ -666,13 +642,6 @@ def _years_before(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
         return day.replace(year=day.year - years, day=28)
-
-
-def pending_for(user, day: datetime.date | None = None):
-    """Submitted change sets the user may decide."""
-    allowed = authz.scope(user, "records.approve", day)
-    return allowed.filter(ChangeSet.objects.filter(state=ChangeSet.State.SUBMITTED), "person__unit_id").exclude(
-        person__account_id=getattr(user, "pk", None)).select_related("person", "author")
 
 
 def unit_name(unit_id: int, day: datetime.date | None = None) -> str:

@@ -7,7 +7,6 @@ urlpatterns = [
     path("", views.people_list, name="list"),
     path("new/", views.new_person, name="new"),
     path("me/", views.my_record, name="me"),
-    path("pending/", views.pending, name="pending"),
     path("changes/", views.open_changes, name="open_changes"),
     path("<int:pk>/", views.person_detail, name="detail"),
     path("<int:pk>/edit/<slug:section>/", views.edit_section, name="edit"),
@@ -18,7 +17,5 @@ urlpatterns = [
     path("changes/<int:pk>/upload/", views.upload, name="upload"),
     path("changes/<int:pk>/submit/", views.submit, name="submit"),
     path("changes/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
-    path("changes/<int:pk>/accept/", views.accept, name="accept"),
-    path("changes/<int:pk>/reject/", views.reject, name="reject"),
     path("documents/<str:sha256>/", views.document, name="document"),
 ]

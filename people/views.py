@@ -11,13 +11,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import authz
+from approvals import services as approvals
+from approvals.forms import RejectForm
 from audit.services import record as audit
 from common.errors import ServiceError
 from orgs.services import versions_on
 
 from . import services
 from .form import BY_NAME, SECTIONS
-from .forms import DecisionForm, NewPersonForm, SearchForm, StatusForm, UploadForm, section_forms, show_error, submitted_value
+from .forms import NewPersonForm, SearchForm, StatusForm, UploadForm, section_forms, show_error, submitted_value
 from .models import ChangeSet, Document, Person
 from .printing import resume_pdf
 
@@ -51,7 +53,7 @@ def _display_rows(record: dict, names: services.CatalogNames) -> list[dict]:
     return shown
 
 
-def _display_changes(changes, names: services.CatalogNames) -> list[dict]:
+def display_changes(changes, names: services.CatalogNames) -> list[dict]:
     return [{"label": c.label, "old": names.display(c.section, c.field, c.old), "new": names.display(c.section, c.field, c.new)}
             for c in changes]
 
@@ -192,7 +194,7 @@ def versions_diff(request, pk):
         raise Http404(exc.message) from exc
     names = services.CatalogNames()
     context = {"person": person, "old_number": old_number, "new_number": new_number,
-               "changes": _display_changes(services.diff(old, new), names), "numbers": range(person.version, -1, -1)}
+               "changes": display_changes(services.diff(old, new), names), "numbers": range(person.version, -1, -1)}
     return render(request, "people/diff.html", context)
 
 
@@ -240,16 +242,17 @@ def change_set_detail(request, pk, upload_form=None, status=200):
     shown = services.visible_sections(request.user, person)
     names = services.CatalogNames()
     changes = services.diff(services.restrict(base, shown), services.restrict({**base, **sections}, shown))
-    may_decide = authz.can(request.user, "records.approve", person.unit_id) and not services.is_own(request.user, person)
+    may_decide = approvals.approval_refusal(request.user, person, timezone.localdate()) is None
     proved = set(change_set.attachments.values_list("section", flat=True))
     context = {
-        "change_set": change_set, "person": person, "changes": _display_changes(changes, names),
+        "change_set": change_set, "person": person, "changes": display_changes(changes, names),
         "attachments": change_set.attachments.select_related("document", "uploaded_by"),
         "can_edit": services.can_edit(request.user, person) and change_set.state == ChangeSet.State.DRAFT,
         "can_withdraw": services.can_edit(request.user, person) and change_set.is_open,
         "can_decide": may_decide and change_set.state == ChangeSet.State.SUBMITTED,
+        "reject_form": RejectForm(paths=approvals.change_paths(change_set)) if may_decide else None,
+        "rejections": change_set.rejections.select_related("rejected_by"),
         "upload_form": upload_form or UploadForm(sections=[BY_NAME[name] for name in sections] or SECTIONS),
-        "decision_form": DecisionForm(),
         "unproved": [BY_NAME[n].label for n in sections if BY_NAME[n].needs_proof and n not in proved],
     }
     return render(request, "people/change_set.html", context, status=status)
@@ -295,28 +298,6 @@ def submit(request, pk):
 @require_POST
 def withdraw(request, pk):
     return _change_set_action(request, pk, lambda cs: services.withdraw(request.user, cs, request=request), _("Changes withdrawn."))
-
-
-@login_required
-@require_POST
-def accept(request, pk):
-    return _change_set_action(request, pk, lambda cs: services.accept(request.user, cs, request=request),
-                              _("Approved: the record has a new version."))
-
-
-@login_required
-@require_POST
-def reject(request, pk):
-    return _change_set_action(request, pk, lambda cs: services.reject(request.user, cs, reason=request.POST.get("reason", ""),
-                                                                      request=request), _("Changes rejected."))
-
-
-@login_required
-def pending(request):
-    if not authz.can(request.user, "records.approve"):
-        authz.require(request.user, "records.approve")
-    page = Paginator(services.pending_for(request.user).order_by("submitted_at", "pk"), 50).get_page(request.GET.get("page"))
-    return render(request, "people/pending.html", {"page": page})
 
 
 @login_required

@@ -3,6 +3,7 @@ import os
 
 import factory
 import pytest
+from cryptography.hazmat.primitives import serialization
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from hypothesis import settings as hypothesis_settings
@@ -11,15 +12,47 @@ from accounts.models import Role, RoleGrant
 from accounts.services import load_roles
 from catalogs.models import Catalog
 from catalogs.services import load_catalogs
+from common.crypto import blind_index
 from orgs import services
 from orgs.models import UnitVersion
 
 DAY = datetime.date(2025, 7, 1)
+HEAD_CITIZEN_ID = "075080000001"
+KEY_PASSWORD = "mat-khau-khoa-ky"
 
 # CI replays the same examples every run, so a red run is reproducible; locally each run explores new ones.
 hypothesis_settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
+
+
+@pytest.fixture(autouse=True)
+def approval_window_always_open(settings):
+    """Tests approve on any day of the month; the tests of the window narrow it again (R-7.1)."""
+    settings.APPROVAL_WINDOW_DAYS = 31
+
+
+@pytest.fixture
+def ca(tmp_path, settings):
+    """A test certification authority, the only trusted root (APPROVAL_TRUST_ROOTS)."""
+    from approvals import services
+    from approvals.testca import TestCA
+
+    authority = TestCA()
+    bundle = tmp_path / "roots.pem"
+    bundle.write_bytes(authority.certificate.public_bytes(serialization.Encoding.PEM))
+    settings.APPROVAL_TRUST_ROOTS = bundle
+    services.trust_roots.cache_clear()
+    yield authority
+    services.trust_roots.cache_clear()
+
+
+@pytest.fixture
+def head_key(head, ca) -> bytes:
+    """The head's signing key (PKCS#12, password KEY_PASSWORD), its certificate naming the head's citizen ID."""
+    head.citizen_id_index = blind_index(HEAD_CITIZEN_ID)
+    head.save(update_fields=["citizen_id_index"])
+    return ca.pkcs12("Giám đốc Sở Tài chính", KEY_PASSWORD.encode(), citizen_id=HEAD_CITIZEN_ID)
 
 
 @pytest.fixture

@@ -10,10 +10,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accounts import authz
 from accounts.models import ApiToken, PasswordReport, Role, RoleGrant, WrittenRequest
 from accounts.services import create_token
+from approvals.models import SigningBatch
 from config.api import api
 from orgs.models import JobPosition, ReorgPlan
 from people import services
@@ -23,6 +25,7 @@ from tests.people.conftest import RECORD, sample_record
 FINANCE, PLANNING = "000.00.01.H19", "000.00.02.H19"
 LOGIN_ONLY = "login only"  # any logged-in user: their own account pages, shared catalogs
 PUBLIC = "public"
+APPROVE = ("records.approve", "records.approve_head")  # either: a head or delegate, or a deputy for the head's record
 MATRIX_PDF = b"%PDF-1.4 matrix\n%%EOF\n"
 
 # route name -> (action, what the scope is judged on)
@@ -50,13 +53,14 @@ PAGE_RULES = {
     "accounts:user_unlock": ("accounts.manage", "user"), "accounts:user_rename": ("accounts.manage", "user"),
     "accounts:user_end_sessions": ("accounts.manage", "user"), "accounts:user_close": ("accounts.manage", "user"),
     "people:list": ("people.view", None), "people:new": ("people.edit", None), "people:me": (LOGIN_ONLY, None),
-    "people:pending": ("records.approve", None), "people:open_changes": ("people.edit", None),
+    "people:open_changes": ("people.edit", None),
     "people:detail": ("people.view", "person"), "people:edit": ("people.edit", "person"),
     "people:diff": ("people.view", "person"), "people:print": ("people.view", "person"), "people:status": ("people.edit", "person"),
     "people:change_set": ("people.view", "change_set"), "people:upload": ("people.edit", "change_set"),
     "people:submit": ("people.edit", "change_set"), "people:withdraw": ("people.edit", "change_set"),
-    "people:accept": ("records.approve", "change_set"), "people:reject": ("records.approve", "change_set"),
     "people:document": ("people.view", "document"),
+    "approvals:round": (APPROVE, None), "approvals:sign": (APPROVE, None), "approvals:batch": (APPROVE, "batch"),
+    "approvals:reject": (APPROVE, "change_set"), "approvals:windows": ("approvals.open_window", None),
 }
 # API operation id -> (action, object)
 API_RULES = {
@@ -84,8 +88,11 @@ API_RULES = {
     "people_api_set_status": ("people.edit", "person"), "people_api_edit": ("people.edit", "person"),
     "people_api_open_changes": ("people.view", "person"), "people_api_get_change_set": ("people.view", "change_set"),
     "people_api_attach": ("people.edit", "change_set"), "people_api_submit": ("people.edit", "change_set"),
-    "people_api_withdraw": ("people.edit", "change_set"), "people_api_accept": ("records.approve", "change_set"),
-    "people_api_reject": ("records.approve", "change_set"),
+    "people_api_withdraw": ("people.edit", "change_set"),
+    "approvals_api_round_info": (APPROVE, None), "approvals_api_items": (APPROVE, None), "approvals_api_sign": (APPROVE, None),
+    "approvals_api_prepare": (APPROVE, None), "approvals_api_batch": (APPROVE, "batch"), "approvals_api_complete": (APPROVE, "batch"),
+    "approvals_api_reject": (APPROVE, "change_set"), "approvals_api_rejections": ("people.view", "change_set"),
+    "approvals_api_open_round": ("approvals.open_window", "unit"), "approvals_api_verification": ("people.view", "person"),
 }
 
 
@@ -107,7 +114,10 @@ API_BODIES = {
     "people_api_create": {"unit": FINANCE, "sections": {"identity": {"full_name": "Lê Văn Mới"}}},
     "people_api_set_status": {"status": "on_leave", "effective_on": "2026-01-05"},
     "people_api_edit": {"sections": {"contacts": {"permanent_address": "1 Hà Huy Giáp, Đồng Nai"}}},
-    "people_api_reject": {"reason": "Thiếu bản chụp"},
+    "approvals_api_prepare": {"items": ["v1.1"], "certificates": "not a certificate"},
+    "approvals_api_complete": {"signatures": []},
+    "approvals_api_reject": {"reasons": {"contacts.phone": "Số điện thoại sai"}},
+    "approvals_api_open_round": lambda ids: {"unit_id": ids["unit"], "opens_on": "2026-01-05", "closes_on": "2026-01-06", "reason": ""},
 }
 # Multipart operations: a written request with its scan.
 WRITTEN = {"document_number": "1/ĐN", "document_date": "2025-08-01"}
@@ -115,8 +125,9 @@ API_MULTIPART = {
     "accounts_api_add_grant": {**WRITTEN, "role": "employee", "unit": FINANCE},
     "accounts_api_revoke_grant": WRITTEN,
     "people_api_attach": {"section": "contacts"},
+    "approvals_api_sign": {"items": ["v1.1"], "password": "x"},
 }
-FILE_FIELDS = {"people_api_attach": "file"}  # the multipart field holding the file, "scan" by default
+FILE_FIELDS = {"people_api_attach": "file", "approvals_api_sign": "p12"}  # the multipart field holding the file, "scan" by default
 
 
 def page_routes(resolver=None, namespace=""):
@@ -155,6 +166,7 @@ def objects(small_tree, admin_user):
             "grant": RoleGrant.objects.filter(unit=unit).first().pk,
             "request": attach_request(person, admin_user),
             "plan": ReorgPlan.objects.first().pk,
+            "batch": SigningBatch.objects.create(approver=admin_user, certificates="", expires_at=timezone.now()).pk,
         }
         made[side].update(person_objects(unit, admin_user))
     return made
@@ -205,7 +217,8 @@ def page_url(name, pattern, object_ids):
 def api_url(path, object_ids, rule_object):
     values = {"unit_id": object_ids["unit"], "position_id": object_ids["position"], "plan_id": object_ids["plan"],
               "code": "unit_kind", "position": 1, "user_id": object_ids["user"], "grant_id": object_ids["grant"],
-              "token_id": object_ids.get("own_token", 0), "person_id": object_ids["person"], "change_set_id": object_ids["change_set"]}
+              "token_id": object_ids.get("own_token", 0), "person_id": object_ids["person"], "change_set_id": object_ids["change_set"],
+              "batch_id": object_ids["batch"], "number": 1}
     for key, value in values.items():
         path = path.replace("{" + key + "}", str(value))
     return path
@@ -214,7 +227,9 @@ def api_url(path, object_ids, rule_object):
 def expected_allowed(user, action, side, rule_object):
     if action in (PUBLIC, LOGIN_ONLY):
         return True
-    if rule_object in (None, "plan", "own_token"):
+    if isinstance(action, tuple):
+        return any(expected_allowed(user, one, side, rule_object) for one in action)
+    if rule_object in (None, "plan", "own_token", "batch"):  # a batch is its approver's own: others find nothing (404)
         return authz.can(user, action)
     return side == "in" and authz.can(user, action, open_version(FINANCE).unit_id)
 
@@ -266,7 +281,8 @@ def test_role_matrix_over_pages_and_api_R_4_4(client, objects, role):
                 body = {**API_MULTIPART[operation], FILE_FIELDS.get(operation, "scan"): SimpleUploadedFile("scan.pdf", MATRIX_PDF)}
                 status = call(client, method, url, data=body, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code
             else:
-                status = call(client, method, url, content_type="application/json", data=json.dumps(API_BODIES.get(operation, {})),
+                body = API_BODIES.get(operation, {})
+                status = call(client, method, url, content_type="application/json", data=json.dumps(body(ids) if callable(body) else body),
                               HTTP_AUTHORIZATION=f"Bearer {raw}").status_code
             allowed = expected_allowed(user, action, side, rule_object)
             if status == 422 or allowed and status in (403, 401) or not allowed and status != 403:

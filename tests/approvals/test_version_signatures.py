@@ -3,41 +3,27 @@
 import io
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from approvals import services
 from approvals.signing import SoftwareSigner
-from approvals.testca import TestCA
 from people import services as people
 from people.models import Attachment, Document, RecordVersion
+from tests.conftest import KEY_PASSWORD
 from tests.people.conftest import PDF, RECORD
 
-PASSWORD = b"p12"
-
 
 @pytest.fixture
-def ca(tmp_path, settings):
-    authority = TestCA()
-    bundle = tmp_path / "roots.pem"
-    bundle.write_bytes(authority.certificate.public_bytes(serialization.Encoding.PEM))
-    settings.APPROVAL_TRUST_ROOTS = bundle
-    services.trust_roots.cache_clear()
-    yield authority
-    services.trust_roots.cache_clear()
-
-
-@pytest.fixture
-def signed(person, head, ca):
-    """Version 1 and version 2 (a change with a scanned proof) of the person, both signed by the head."""
-    signer = SoftwareSigner(ca.pkcs12("Giám đốc Sở Tài chính", PASSWORD), PASSWORD)
+def signed(person, head, head_key):
+    """Version 1 signed in the first campaign, then version 2 (a change with a scanned proof) approved and signed, by the head."""
+    signer = SoftwareSigner(head_key, KEY_PASSWORD.encode())
+    first = services.approve(head, [services.Item(person, None).token], signer)
     change_set = people.edit_sections(person.account, person, {"identity": {**RECORD["identity"], "home_town": "Xã Phú Hữu"}})
     people.attach_document(person.account, change_set, section_name="identity", upload=SimpleUploadedFile("cccd.pdf", PDF))
-    people.submit(person.account, change_set)
-    people.accept(head, change_set)
-    return services.sign_versions(head, list(person.versions.all()), signer)
+    change_set = people.submit(person.account, change_set)
+    return first + services.approve(head, [services.Item(person, change_set).token], signer)
 
 
 def test_a_head_signs_the_versions_in_one_batch_and_they_chain_R_19_1(signed):

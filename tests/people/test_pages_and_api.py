@@ -6,8 +6,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from approvals import services as approvals
 from people import services
 from people.models import ChangeSet, Document
+from tests.conftest import KEY_PASSWORD
 from tests.people.conftest import PDF, RECORD, sample_record, unit
 
 
@@ -55,7 +57,7 @@ def test_bad_input_on_a_page_names_the_field_in_vietnamese_and_changes_nothing_R
     assert not ChangeSet.objects.exists()
 
 
-def test_upload_submit_and_approve_through_the_pages_R_6_5(client, as_person, person, head):
+def test_upload_submit_and_approve_through_the_pages_R_6_5(client, as_person, person, head, head_key):
     as_person.post(reverse("people:edit", args=[person.pk, "identity"]),
                    {**{f"identity-{k}": v for k, v in RECORD["identity"].items()}, "identity-home_town": "Xã Phú Hữu, Đồng Nai"})
     change_set = person.change_sets.get()
@@ -69,8 +71,10 @@ def test_upload_submit_and_approve_through_the_pages_R_6_5(client, as_person, pe
     document = as_person.get(reverse("people:document", args=[change_set.attachments.get().document.sha256]))
     assert document.content == PDF and document["Content-Type"] == "application/pdf"
     client.force_login(head)
-    assert str(person.full_name) in client.get(reverse("people:pending")).content.decode()
-    client.post(reverse("people:accept", args=[change_set.pk]))
+    round_page = client.get(reverse("approvals:round")).content.decode()
+    assert str(person.full_name) in round_page and "Xã Phú Hữu, Đồng Nai" in round_page  # the diff beside the proof
+    token = approvals.Item(person, change_set).token
+    client.post(reverse("approvals:sign"), {"item": token, "p12": SimpleUploadedFile("key.p12", head_key), "password": KEY_PASSWORD})
     person.refresh_from_db()
     assert person.version == 2
     diff = client.get(reverse("people:diff", args=[person.pk]) + "?from=1&to=2").content.decode()
@@ -111,7 +115,7 @@ def test_hr_opens_a_record_on_the_page(client, hr, small_tree):
     assert again.status_code == 400 and services.Person.objects.count() == 1
 
 
-def test_the_api_path_create_edit_attach_submit_accept(client, hr, head, small_tree):
+def test_the_api_path_create_edit_attach_submit_and_sign(client, hr, head, head_key, small_tree):
     client.force_login(hr)
     record = sample_record()
     created = client.post("/api/v1/people", json.dumps({"unit": "000.02.01.H19", "sections": {
@@ -130,7 +134,10 @@ def test_the_api_path_create_edit_attach_submit_accept(client, hr, head, small_t
         assert attached.status_code == 201, attached.content
     assert client.post(f"/api/v1/change-sets/{change_set_id}/submit").json()["state"] == "submitted"
     client.force_login(head)
-    assert client.post(f"/api/v1/change-sets/{change_set_id}/accept").json()["number"] == 1
+    token = next(item["token"] for item in client.get("/api/v1/approvals/items").json()["items"] if item["change_set_id"] == change_set_id)
+    signed = client.post("/api/v1/approvals/sign", {"items": [token], "p12": SimpleUploadedFile("key.p12", head_key), "password": KEY_PASSWORD})
+    assert signed.status_code == 200, signed.content
+    assert signed.json()[0]["version"] == 1
     assert client.get(f"/api/v1/people/{person_id}/quality").json()["problems"] == []
     found = client.get("/api/v1/people?q=nguyen van dung&unit=000.00.01.H19").json()
     assert [p["id"] for p in found["items"]] == [person_id]
