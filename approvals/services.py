@@ -54,9 +54,8 @@ def trust_roots() -> tuple[x509.Certificate, ...]:
 
 def regular_window(day: datetime.date) -> tuple[datetime.date, datetime.date]:
     """The last APPROVAL_WINDOW_DAYS days of the day's month."""
-    last = calendar.monthrange(day.year, day.month)[1]
-    first = max(1, last - settings.APPROVAL_WINDOW_DAYS + 1)
-    return day.replace(day=first), day.replace(day=last)
+    last = day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    return last - datetime.timedelta(days=settings.APPROVAL_WINDOW_DAYS - 1), last
 
 
 def extra_windows(unit_id: int, day: datetime.date) -> list[ApprovalWindow]:
@@ -123,15 +122,30 @@ def approval_refusal(user, person: Person, day: datetime.date, heads: set[int] |
     if is_head and authz.can(user, "records.approve", person.unit_id, day):
         return _("The head's own record is approved by a deputy head.")
     lapsed = _lapsed_delegation(user, person.unit_id, day)
-    if lapsed is not None:
-        end = lapsed.valid_to.strftime("%d/%m/%Y") if lapsed.valid_to else "…"
-        return _("Your delegation to approve (%(document)s) is valid from %(start)s to %(end)s.") % {
-            "document": lapsed.request or "", "start": lapsed.valid_from.strftime("%d/%m/%Y"), "end": end}
-    return _("This record is outside the units you approve.")
+    return _delegation_lapsed(lapsed) if lapsed else _("This record is outside the units you approve.")
+
+
+def _delegation_lapsed(grant: RoleGrant) -> str:
+    end = grant.valid_to.strftime("%d/%m/%Y") if grant.valid_to else "…"
+    return _("Your delegation to approve (%(document)s) is valid from %(start)s to %(end)s.") % {
+        "document": grant.request or "", "start": grant.valid_from.strftime("%d/%m/%Y"), "end": end}
 
 
 def may_approve_somewhere(user) -> bool:
     return authz.can(user, "records.approve") or authz.can(user, "records.approve_head")
+
+
+def _require_approver(actor, action: str, request) -> None:
+    """Refuse someone who approves nowhere today; a delegate whose written delegation is out of date is told so."""
+    if may_approve_somewhere(actor):
+        return
+    lapsed = RoleGrant.objects.filter(user=actor, role__code="approval_delegate", revoked_at__isnull=True).order_by("-valid_from").first()
+    if lapsed is not None:
+        message = _delegation_lapsed(lapsed)
+        record_refusal(actor, action, reason=message, request=request)
+        raise ServiceError(message, "delegation")
+    record_refusal(actor, action, reason="out of scope", request=request)
+    raise PermissionDenied(_("You are not allowed to approve records."))
 
 
 CITIZEN_ID_IN_CERTIFICATE = re.compile(r"^(?:CCCD|CMND)\s*:\s*(\d{9}|\d{12})$")
@@ -315,9 +329,7 @@ def approve(actor, tokens: list[str], signer, *, request=None) -> list[VersionSi
     """Approve and sign the items in one batch with a signer held by the server (PKCS#12 key, hardware token):
     each becomes the person's next version (or its current one, in the first campaign), chained and signed. All or nothing."""
     action = "approvals.approve"
-    if not may_approve_somewhere(actor):
-        record_refusal(actor, action, reason="out of scope", request=request)
-        raise PermissionDenied(_("You are not allowed to approve records."))
+    _require_approver(actor, action, request)
     day, now = timezone.localdate(), timezone.now()
     try:
         _certificate_checked(actor, signer.certificate)
@@ -355,9 +367,7 @@ def _parse_chain(pem: str) -> list[x509.Certificate]:
 def prepare_batch(actor, tokens: list[str], certificates_pem: str, *, request=None) -> SigningBatch:
     """Step one of external signing: what each item's version will be, and the attribute bytes the approver's tool must sign."""
     action = "approvals.prepare"
-    if not may_approve_somewhere(actor):
-        record_refusal(actor, action, reason="out of scope", request=request)
-        raise PermissionDenied(_("You are not allowed to approve records."))
+    _require_approver(actor, action, request)
     day, now = timezone.localdate(), timezone.now()
     try:
         certificate, *chain = _parse_chain(certificates_pem)
