@@ -16,7 +16,7 @@ DEMO_ACCOUNTS = [
     ("sonoivu", "Nguyễn Thị", "Hoa", "personal", "doha_admin", PROVINCE),
     ("qtv.soyte", "Phạm Văn", "Nam", "personal", "account_admin", HEALTH),
     ("tccb.soyte", "Lê Thị", "Lan", "personal", "hr_officer", HEALTH),
-    ("gd.soyte", "Trần Quốc", "Bảo", "agency", "unit_head", HEALTH),
+    ("gd.soyte", "Trần Quốc", "Bảo", "personal", "unit_head", HEALTH),
     ("pgd.soyte", "Võ Minh", "Tuấn", "personal", "deputy_head", HEALTH),
     ("uq.soyte", "Đỗ Thu", "Hằng", "personal", "approval_delegate", HEALTH),
     ("lanhdao", "Trần Văn", "Đức", "personal", "leader_viewer", PROVINCE),
@@ -40,7 +40,9 @@ def seed_demo_accounts() -> list[tuple[User, Role]]:
             summary=f"Đề nghị cấp quyền {role_code} (dữ liệu mẫu)", recorded_by=admin,
             scan=ContentFile(b"%PDF-1.4\n% demo written request\n", name=f"demo-request-{username}.pdf"))
         role = Role.objects.get(code=role_code)
-        grant = RoleGrant.objects.create(user=user, role=role, unit_id=units[unit_code], valid_from=datetime.date(2025, 7, 1),
+        # A delegation to approve is valid for the period its written authorization names.
+        valid_to = datetime.date(2027, 12, 31) if role_code == "approval_delegate" else None
+        grant = RoleGrant.objects.create(user=user, role=role, unit_id=units[unit_code], valid_from=datetime.date(2025, 7, 1), valid_to=valid_to,
                                          include_subtree=role_code != "employee", request=request, granted_by=admin)
         GrantChange.objects.create(grant=grant, action=GrantChange.Action.GRANT, request=request, by=admin)
         created.append((user, role))

@@ -184,6 +184,9 @@ def grant_role(actor, *, user: User, role: Role, unit: Unit, valid_from: datetim
         _refuse(actor, action, _("Attach the written request behind this change."), "written_request", unit.pk, request)
     if valid_to is not None and valid_to <= valid_from:
         _refuse(actor, action, _("The end date must be after the start date."), "valid_to", unit.pk, request)
+    if role.code == "approval_delegate" and valid_to is None:
+        _refuse(actor, action, _("A delegation to approve needs the end of the period its written authorization names."), "valid_to",
+                unit.pk, request)
     if not user.usable:
         _refuse(actor, action, _("This account is locked or closed."), "user", unit.pk, request)
     if unit.ended_on is not None:

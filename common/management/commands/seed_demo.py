@@ -8,6 +8,7 @@ from django.db import transaction
 from accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_accounts
 from accounts.models import citizen_id_index
 from accounts.services import load_roles
+from approvals.demo import DEMO_KEY_PASSWORD, DEMO_SIGNERS, seed_demo_signing
 from orgs.demo import seed_demo_tree
 from orgs.models import ReorgPlan, Unit, UnitVersion
 from people import services
@@ -35,21 +36,30 @@ class Command(BaseCommand):
                 admin = accounts[0][0]
                 ReorgPlan.objects.update(created_by=admin)
                 ReorgPlan.objects.filter(status=ReorgPlan.Status.APPLIED).update(applied_by=admin)
-                employees = seed_employee_records([user for user, role in accounts if role.code == "employee"], admin)
+                # The approvers have records too: the head's is signed by the deputy (R-7.1).
+                with_records = [user for user, role in accounts if role.code == "employee" or user.username in DEMO_SIGNERS]
+                citizen_ids = seed_employee_records(with_records, admin)
                 people = load_synthetic(DEMO_PEOPLE, seed=DEMO_SEED, today=DEMO_DAY, approved_by=admin, incomplete=0.15)
-            self.stdout.write(f"Demo province seeded: {plan.steps.count()} units, {employees + people} people.")
+                keys = seed_demo_signing(admin, {name: citizen_ids[name] for name in DEMO_SIGNERS}, root_unit())
+            self.stdout.write(f"Demo province seeded: {plan.steps.count()} units, {len(citizen_ids) + people} people.")
+            self.stdout.write(f"Demo signing keys of {', '.join(DEMO_SIGNERS)} in {keys} (password: {DEMO_KEY_PASSWORD}).")
         if settings.DEMO_MODE:
             self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
             for username, last, first, _kind, role, unit in DEMO_ACCOUNTS:
                 self.stdout.write(f"  {username:12} {role:18} {last} {first} — {unit}")
 
 
-def seed_employee_records(users, admin) -> int:
+def root_unit() -> int:
+    return UnitVersion.objects.get(valid_to__isnull=True, parent__isnull=True).unit_id
+
+
+def seed_employee_records(users, admin) -> dict[str, str]:
     """An approved record for each demo employee, tied to their personal account so they see their own record (R-9.4).
 
     They take the first sequence numbers, so the generated population that follows never reuses their citizen IDs.
     """
     rng = random.Random(DEMO_SEED)  # noqa: S311 - synthetic data, not secrets
+    citizen_ids = {}
     for sequence, user in enumerate(users):
         unit = UnitVersion.objects.select_related("kind").get(unit_id=user.unit_id, valid_to__isnull=True)
         # The demo's names mark women by the middle name Thị.
@@ -60,4 +70,5 @@ def seed_employee_records(users, admin) -> int:
         user.citizen_id_index = citizen_id_index(record["identity"]["citizen_id"])
         user.save(update_fields=["citizen_id_index"])
         services.link_account(Person.objects.get(citizen_id_index=user.citizen_id_index), user)
-    return len(users)
+        citizen_ids[user.username] = record["identity"]["citizen_id"]
+    return citizen_ids
