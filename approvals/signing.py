@@ -2,21 +2,27 @@
 
 What is signed is the canonical JSON (RFC 8785) of a version: its record, the SHA-256 of each attached document, the
 unit's identifier code, the version number and the hash of the previous version, so versions form a chain. The
-signature is a detached CMS SignedData (SHA-256, RSA or ECDSA) carrying the signer's certificate and chain.
-Verification checks the message digest, the signature over the signed attributes, and the certificate's path to a
-trusted root with its key usage, at the signing time.
+signature is a detached CMS SignedData (SHA-256, RSA or ECDSA) carrying the signer's certificate and chain, optionally
+with an RFC 3161 timestamp over the signature value (CAdES-T). Verification checks the message digest, the signature
+over the signed attributes, the timestamp when there is one, and the certificate's path to a trusted root with its key
+usage and revocation (from the CRLs and OCSP responses given) at the signing time, the timestamp's time when there is one.
 """
 
 import asyncio
 import datetime
 import functools
 import hashlib
+import secrets
 import threading
+import urllib.parse
+import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import rfc8785
-from asn1crypto import cms, tsp
+from asn1crypto import cms, core, pem, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -25,9 +31,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from django.utils.translation import gettext as _
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
-from pyhanko_certvalidator.errors import InvalidCertificateError, PathBuildingError, PathValidationError, RevokedError, ValidationError
+from pyhanko_certvalidator.errors import InvalidCertificateError, PathBuildingError, PathError, PathValidationError, RevokedError, ValidationError
 
 FORMAT = "cbccvc-record-version/1"
+# Digests accepted inside signatures and timestamps, by their asn1crypto names.
+HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 
 
 def canonical_payload(*, person_id: int, number: int, unit_code: str, record: dict, documents: list[str], previous_hash: str) -> bytes:
@@ -114,27 +122,96 @@ class SoftwareSigner:
         return sign(payload, self)
 
 
+class TimeStampResponse(core.Sequence):
+    """RFC 3161's TimeStampResp, whose token is absent when the request is refused; asn1crypto's requires one."""
+
+    _fields = [("status", tsp.PKIStatusInfo), ("time_stamp_token", cms.ContentInfo, {"optional": True})]
+
+
+def timestamp(signature: bytes, tsa_url: str, timeout: float = 10) -> bytes:
+    """The signature with an RFC 3161 timestamp token over its signature value added as an unsigned attribute (CAdES-T):
+    a third party's proof that the signature existed then, which the signer's own clock cannot give."""
+    content = cms.ContentInfo.load(signature)
+    signer_info = content["content"]["signer_infos"][0]
+    imprint = hashlib.sha256(signer_info["signature"].native).digest()
+    nonce = secrets.randbits(64)
+    request = tsp.TimeStampReq({"version": "v1", "message_imprint": {"hash_algorithm": {"algorithm": "sha256"}, "hashed_message": imprint},
+                                "nonce": nonce, "cert_req": True})
+    if urllib.parse.urlsplit(tsa_url).scheme not in ("http", "https"):
+        raise ValueError(_("The timestamp authority %(url)s is not an HTTP address.") % {"url": tsa_url})
+    headers = {"Content-Type": "application/timestamp-query"}
+    http_request = urllib.request.Request(tsa_url, data=request.dump(), headers=headers, method="POST")  # noqa: S310 - the scheme is checked above
+    try:
+        with urllib.request.urlopen(http_request, timeout=timeout) as answer:  # noqa: S310 - the scheme is checked above
+            body = answer.read()
+    except OSError as exc:
+        raise ValueError(_("The timestamp authority %(url)s cannot be reached: %(why)s") % {"url": tsa_url, "why": exc}) from exc
+    not_a_timestamp = _("The timestamp authority %(url)s did not answer with a timestamp.") % {"url": tsa_url}
+    try:
+        response = TimeStampResponse.load(body)
+        status = response["status"]["status"].native
+        why = " ".join(response["status"]["status_string"].native or []) or status
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError(not_a_timestamp) from exc
+    if status not in ("granted", "granted_with_mods"):
+        raise ValueError(_("The timestamp authority %(url)s refused the request: %(why)s") % {"url": tsa_url, "why": why})
+    try:
+        token = response["time_stamp_token"]
+        tst_info = token["content"]["encap_content_info"]["content"].parsed
+        answered_nonce = tst_info["nonce"].native
+        answered_imprint = (tst_info["message_imprint"]["hash_algorithm"]["algorithm"].native, tst_info["message_imprint"]["hashed_message"].native)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError(not_a_timestamp) from exc
+    # The nonce proves the answer is to this request, not a replayed one.
+    if answered_nonce != nonce:
+        raise ValueError(_("The timestamp authority %(url)s answered another request (wrong nonce).") % {"url": tsa_url})
+    if answered_imprint != ("sha256", imprint):
+        raise ValueError(_("The timestamp authority %(url)s timestamped other data than this signature.") % {"url": tsa_url})
+    unsigned = list(signer_info["unsigned_attrs"] or ())
+    signer_info["unsigned_attrs"] = cms.CMSAttributes([*unsigned, cms.CMSAttribute({"type": "signature_time_stamp_token", "values": [token]})])
+    return content.dump()
+
+
 @dataclass(frozen=True)
 class Verification:
     valid: bool
     reason: str = ""
     signer: x509.Certificate | None = None
-    signed_at: datetime.datetime | None = None
+    signed_at: datetime.datetime | None = None  # as the signer claims it
+    timestamped_at: datetime.datetime | None = None  # as a trusted timestamp authority attests it
 
     @property
     def signer_name(self) -> str:
         return self.signer.subject.rfc4514_string() if self.signer else ""
 
 
-def _attribute(signed_attrs, name):
-    for attribute in signed_attrs:
+def _attribute(attributes, name):
+    for attribute in attributes or ():
         if attribute["type"].native == name:
             return attribute["values"][0]
     return None
 
 
-def verify(payload: bytes, signature: bytes, trust_roots: list[x509.Certificate], *, at: datetime.datetime | None = None) -> Verification:
-    """Is `signature` a valid detached CMS signature over `payload` by a certificate that chains to a trusted root?"""
+def load_crls(directory: Path) -> list[bytes]:
+    """The certificate revocation lists of a directory's *.crl files (DER or PEM, a PEM file may hold several), as DER;
+    none when the directory does not exist."""
+    crls = []
+    for path in sorted(directory.glob("*.crl")):
+        data = path.read_bytes()
+        try:
+            blocks = [der for _type, _headers, der in pem.unarmor(data, multiple=True)] if pem.detect(data) else [data]
+            for der in blocks:
+                x509.load_der_x509_crl(der)
+        except ValueError as exc:
+            raise ValueError(_("%(file)s is not a certificate revocation list.") % {"file": path}) from exc
+        crls.extend(blocks)
+    return crls
+
+
+def verify(payload: bytes, signature: bytes, trust_roots: list[x509.Certificate], *, at: datetime.datetime | None = None,
+           crls: Sequence[bytes] = (), ocsps: Sequence[bytes] = ()) -> Verification:
+    """Is `signature` a valid detached CMS signature over `payload` by a certificate that chains to a trusted root and was
+    not revoked (by the DER `crls` and `ocsps` given; without them revocation is not checked) when it signed?"""
     try:
         content = cms.ContentInfo.load(signature)
         signed_data = content["content"]
@@ -142,8 +219,7 @@ def verify(payload: bytes, signature: bytes, trust_roots: list[x509.Certificate]
         certificates = [c.chosen for c in signed_data["certificates"] or []]
     except (ValueError, TypeError, KeyError, IndexError):
         return Verification(False, _("The signature is not a CMS signature."))
-    serial = signer_info["sid"].chosen["serial_number"].native if signer_info["sid"].name == "issuer_and_serial_number" else None
-    signer_asn1 = next((c for c in certificates if c.serial_number == serial), None)
+    signer_asn1 = _signer_certificate(signer_info, certificates)
     if signer_asn1 is None:
         return Verification(False, _("The signature does not carry the signer's certificate."))
     signer = x509.load_der_x509_certificate(signer_asn1.dump())
@@ -151,25 +227,101 @@ def verify(payload: bytes, signature: bytes, trust_roots: list[x509.Certificate]
     digest = _attribute(signed_attrs, "message_digest")
     if digest is None or digest.native != hashlib.sha256(payload).digest():
         return Verification(False, _("The signature is over other data than this version."), signer)
-    certificate_ids = _attribute(signed_attrs, "signing_certificate_v2")
-    if certificate_ids is not None and certificate_ids["certs"][0]["cert_hash"].native != hashlib.sha256(signer_asn1.dump()).digest():
+    if not _names_certificate(signed_attrs, signer_asn1):
         return Verification(False, _("The signature names another certificate than the one it carries."), signer)
     signing_time = _attribute(signed_attrs, "signing_time")
     signed_at = signing_time.native if signing_time is not None else (at or datetime.datetime.now(datetime.UTC))
-    to_check = signed_attrs.untag().dump()
     raw = signer_info["signature"].native
-    public_key = signer.public_key()
     try:
-        if isinstance(public_key, rsa.RSAPublicKey):
-            public_key.verify(raw, to_check, padding.PKCS1v15(), hashes.SHA256())
-        elif isinstance(public_key, ec.EllipticCurvePublicKey):
-            public_key.verify(raw, to_check, ec.ECDSA(hashes.SHA256()))
-        else:
-            return Verification(False, _("Only RSA and ECDSA keys are accepted."), signer, signed_at)
+        _verify_raw(signer.public_key(), raw, signed_attrs.untag().dump(), hashes.SHA256())
+    except TypeError:
+        return Verification(False, _("Only RSA and ECDSA keys are accepted."), signer, signed_at)
     except InvalidSignature:
         return Verification(False, _("The signature does not match the signer's key."), signer, signed_at)
-    problem = _check_path(signer_asn1, certificates, trust_roots, signed_at)
-    return Verification(problem is None, problem or "", signer, signed_at)
+    token = _attribute(signer_info["unsigned_attrs"], "signature_time_stamp_token")
+    timestamped_at = None
+    if token is not None:
+        timestamped_at, problem = _check_timestamp(token, raw, trust_roots, crls, ocsps)
+        if problem:
+            return Verification(False, problem, signer, signed_at)
+    # A timestamp is a third party's word for when the signature existed; the signing time is only the signer's.
+    problem = _check_path(signer_asn1, certificates, trust_roots, timestamped_at or signed_at, crls, ocsps)
+    return Verification(problem is None, problem or "", signer, signed_at, timestamped_at)
+
+
+def _signer_certificate(signer_info, certificates):
+    """The certificate, among those a SignedData carries, that its SignerInfo names."""
+    sid = signer_info["sid"]
+    if sid.name == "issuer_and_serial_number":
+        wanted = sid.chosen
+        return next((c for c in certificates if c.serial_number == wanted["serial_number"].native and c.issuer == wanted["issuer"]), None)
+    return next((c for c in certificates if c.key_identifier == sid.chosen.native), None)
+
+
+def _names_certificate(signed_attrs, certificate) -> bool:
+    """Does the signing-certificate attribute, when there is one, name this certificate (so it cannot be substituted)?"""
+    certificate_ids = _attribute(signed_attrs, "signing_certificate_v2")
+    if certificate_ids is None:
+        return True
+    first = certificate_ids["certs"][0]
+    algorithm = first["hash_algorithm"]["algorithm"].native
+    return algorithm in HASHES and first["cert_hash"].native == hashlib.new(algorithm, certificate.dump()).digest()
+
+
+def _verify_raw(public_key, raw: bytes, data: bytes, algorithm: hashes.HashAlgorithm) -> None:
+    """Raises InvalidSignature when `raw` is not the key's signature over `data`, TypeError for a key neither RSA nor ECDSA."""
+    if isinstance(public_key, rsa.RSAPublicKey):
+        public_key.verify(raw, data, padding.PKCS1v15(), algorithm)
+    elif isinstance(public_key, ec.EllipticCurvePublicKey):
+        public_key.verify(raw, data, ec.ECDSA(algorithm))
+    else:
+        raise TypeError(type(public_key).__name__)
+
+
+def _check_timestamp(token, signature_value: bytes, trust_roots, crls, ocsps) -> tuple[datetime.datetime | None, str | None]:
+    """When a timestamp token attests the signature value existed, or why it cannot be believed: it must be over this
+    signature value, signed by its timestamp authority, whose certificate chains to a trusted root for timestamping."""
+    try:
+        signed_data = token["content"]
+        encapsulated = signed_data["encap_content_info"]
+        if token["content_type"].native != "signed_data" or encapsulated["content_type"].native != "tst_info":
+            return None, _("The timestamp is not an RFC 3161 timestamp token.")
+        tst_info = encapsulated["content"].parsed
+        imprint_algorithm = tst_info["message_imprint"]["hash_algorithm"]["algorithm"].native
+        imprint = tst_info["message_imprint"]["hashed_message"].native
+        generated_at = tst_info["gen_time"].native
+        certificates = [c.chosen for c in signed_data["certificates"] or []]
+        signer_info = signed_data["signer_infos"][0]
+        authority = _signer_certificate(signer_info, certificates)
+        signed_by_authority = authority is not None and _token_signed_by(signer_info, authority, bytes(encapsulated["content"]))
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None, _("The timestamp is not an RFC 3161 timestamp token.")
+    if imprint_algorithm not in HASHES or imprint != hashlib.new(imprint_algorithm, signature_value).digest():
+        return None, _("The timestamp is over other data than this signature.")
+    if not signed_by_authority:
+        return None, _("The timestamp's own signature is not valid.")
+    try:
+        _validate_path(authority, certificates, trust_roots, generated_at, crls, ocsps, extended_key_usage={"time_stamping"})
+    except (PathError, ValidationError) as exc:
+        return None, _("The timestamp does not come from a trusted timestamp authority: %(why)s") % {"why": exc}
+    return generated_at, None
+
+
+def _token_signed_by(signer_info, certificate, content: bytes) -> bool:
+    """Do the token's signed attributes hold the digest of its TSTInfo, and does the authority's key sign them?"""
+    signed_attrs = signer_info["signed_attrs"]
+    algorithm = signer_info["digest_algorithm"]["algorithm"].native
+    content_type, digest = _attribute(signed_attrs, "content_type"), _attribute(signed_attrs, "message_digest")
+    if algorithm not in HASHES or content_type is None or content_type.native != "tst_info" or digest is None:
+        return False
+    if digest.native != hashlib.new(algorithm, content).digest() or not _names_certificate(signed_attrs, certificate):
+        return False
+    try:
+        _verify_raw(x509.load_der_x509_certificate(certificate.dump()).public_key(), signer_info["signature"].native, signed_attrs.untag().dump(),
+                    HASHES[algorithm]())
+    except (InvalidSignature, TypeError):
+        return False
+    return True
 
 
 @functools.cache
@@ -181,13 +333,26 @@ def _validation_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
-def _check_path(signer, certificates, trust_roots, moment) -> str | None:
-    """The signer's certificate must chain to a trusted root, allow digital signatures, and be valid at the signing time."""
+def _validate_path(certificate, certificates, trust_roots, moment, crls, ocsps, extended_key_usage=None) -> None:
+    """Raises pyhanko-certvalidator's errors unless the certificate chains to a trusted root, allows digital signatures
+    (and the extended usages asked), and was valid and not revoked at `moment`."""
     roots = [asn1_x509.Certificate.load(root.public_bytes(serialization.Encoding.DER)) for root in trust_roots]
-    context = ValidationContext(trust_roots=roots, moment=moment, allow_fetching=False, revocation_mode="soft-fail")
-    validator = CertificateValidator(signer, intermediate_certs=[c for c in certificates if c is not signer], validation_context=context)
+    # Soft-fail: a certificate is checked only when it declares a CRL distribution point or an OCSP responder (public
+    # CAs' do), and only against the CRLs and OCSP responses given; without them nothing is checked.
+    # Retroactive: revocation data published after `moment` (today's CRL for last year's signature) is evidence about that
+    # moment; the validator then compares the revocation date with `moment`. Otherwise it finds such data "too recent"
+    # and refuses the certificate.
+    context = ValidationContext(trust_roots=roots, moment=moment, allow_fetching=False, revocation_mode="soft-fail", crls=list(crls),
+                                ocsps=list(ocsps), retroactive_revinfo=True)
+    validator = CertificateValidator(certificate, intermediate_certs=[c for c in certificates if c is not certificate], validation_context=context)
+    usage = validator.async_validate_usage({"digital_signature"}, extended_key_usage=extended_key_usage)
+    asyncio.run_coroutine_threadsafe(usage, _validation_loop()).result()
+
+
+def _check_path(signer, certificates, trust_roots, moment, crls=(), ocsps=()) -> str | None:
+    """Why the signer's certificate cannot be trusted for a signature made at `moment`, if it cannot."""
     try:
-        asyncio.run_coroutine_threadsafe(validator.async_validate_usage({"digital_signature"}), _validation_loop()).result()
+        _validate_path(signer, certificates, trust_roots, moment, crls, ocsps)
     except PathBuildingError:
         return _("The signer's certificate does not come from a trusted certification authority.")
     except RevokedError:
