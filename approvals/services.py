@@ -37,7 +37,7 @@ from people.models import ChangeSet, Person, RecordVersion
 from people.services import approved_record, change_set_sections, diff, is_own, make_version, version_record
 
 from .models import ApprovalWindow, BatchItem, Rejection, SigningBatch, VersionSignature
-from .signing import Verification, assemble, canonical_payload, payload_hash, sign, signed_attributes, verify
+from .signing import Verification, assemble, canonical_payload, load_crls, payload_hash, sign, signed_attributes, timestamp, verify
 
 GENESIS = "0" * 64  # the "previous hash" of a record's first signed version
 MAX_BATCH = 10_000
@@ -48,6 +48,24 @@ def trust_roots() -> tuple[x509.Certificate, ...]:
     """The trusted root certificates (APPROVAL_TRUST_ROOTS: a PEM bundle); the government and public CA roots in production."""
     path = settings.APPROVAL_TRUST_ROOTS
     return tuple(x509.load_pem_x509_certificates(path.read_bytes())) if path and path.exists() else ()
+
+
+def revocation_lists() -> list[bytes]:
+    """The CRLs of APPROVAL_CRL_DIR, read again for each batch or run: they are replaced as CAs publish new ones."""
+    try:
+        return load_crls(settings.APPROVAL_CRL_DIR)
+    except ValueError as exc:
+        raise ServiceError(str(exc), "crl") from exc
+
+
+def _timestamped(signature: bytes) -> bytes:
+    """The signature with an RFC 3161 timestamp when a timestamp authority is configured (CAdES-T)."""
+    if not settings.APPROVAL_TSA_URL:
+        return signature
+    try:
+        return timestamp(signature, settings.APPROVAL_TSA_URL)
+    except ValueError as exc:
+        raise ServiceError(str(exc), "timestamp") from exc
 
 
 # ---- the approval round (R-7.1) ----
@@ -340,9 +358,9 @@ def approve(actor, tokens: list[str], signer, *, request=None) -> list[VersionSi
                     number=item.person.version)
                 previous = _previous_hash(item.person.pk, version.number)
                 payload = version_payload(version, previous)
-                signature = sign(payload, signer, at=now)
+                signature = _timestamped(sign(payload, signer, at=now))
                 if not made:  # the same key signs them all: one full check of its certificate is enough
-                    _check_verification(verify(payload, signature, list(trust_roots())))
+                    _check_verification(verify(payload, signature, list(trust_roots()), crls=revocation_lists()))
                 made.append(_store(actor, item, version, previous, payload, signature, signer.certificate, now, request))
     except ServiceError as exc:
         _refused(actor, action, exc, request, tokens=len(tokens))
@@ -412,6 +430,7 @@ def complete_batch(actor, batch: SigningBatch, signatures: dict[int, bytes], *, 
             if missing or set(signatures) - {row.pk for row in batch_items}:
                 raise ServiceError(_("Give exactly one signature for each item of the batch."), "signatures")
             items = {item.token: item for item in _resolve(actor, [row.token for row in batch_items], day)}
+            crls = revocation_lists()
             made = []
             for row in batch_items:
                 item = items[row.token]
@@ -423,7 +442,8 @@ def complete_batch(actor, batch: SigningBatch, signatures: dict[int, bytes], *, 
                     raise ServiceError(_("%(name)s: the record changed after the batch was prepared; prepare it again.")
                                        % {"name": item.person.full_name}, "batch")
                 signature = assemble(bytes(row.signed_attributes), signatures[row.pk], certificate, chain)
-                _check_verification(verify(payload, signature, list(trust_roots())), item.person.full_name)
+                _check_verification(verify(payload, signature, list(trust_roots()), crls=crls), item.person.full_name)
+                signature = _timestamped(signature)
                 made.append(_store(actor, item, version, previous, payload, signature, certificate, now, request))
             batch.state, batch.finished_at = SigningBatch.State.COMPLETED, now
             batch.save(update_fields=["state", "finished_at"])
@@ -499,7 +519,7 @@ def _notify_rejection(change_set: ChangeSet, rejection: Rejection, labels: dict[
 
 # ---- verifying again ----
 
-def verify_version(signature: VersionSignature, roots=None) -> Verification:
+def verify_version(signature: VersionSignature, roots=None, crls: list[bytes] | None = None) -> Verification:
     """Recompute what was signed from the stored data and check the signature: any change to the record, its proofs,
     or an earlier link of the chain makes it fail (tamper detection)."""
     version = signature.version
@@ -508,4 +528,5 @@ def verify_version(signature: VersionSignature, roots=None) -> Verification:
         return Verification(False, _("The stored record no longer matches what was signed."))
     if signature.previous_hash != _previous_hash(version.person_id, version.number):
         return Verification(False, _("The chain of versions was altered."))
-    return verify(payload, bytes(signature.signature), list(trust_roots() if roots is None else roots), at=signature.signed_at)
+    return verify(payload, bytes(signature.signature), list(trust_roots() if roots is None else roots), at=signature.signed_at,
+                  crls=revocation_lists() if crls is None else crls)

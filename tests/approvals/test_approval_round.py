@@ -9,12 +9,13 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.models import Role, RoleGrant, WrittenRequest
 from approvals import services
 from approvals.models import ApprovalWindow, Rejection, SigningBatch, VersionSignature
 from approvals.signing import SoftwareSigner, raw_sign
-from approvals.testca import TestCA
+from approvals.testca import TestCA, TestTSA
 from audit.models import AuditEvent
 from common.crypto import blind_index
 from common.errors import ServiceError
@@ -24,6 +25,13 @@ from tests.conftest import HEAD_CITIZEN_ID, KEY_PASSWORD, UserFactory
 from tests.people.conftest import PDF, RECORD, sample_record, unit
 
 DEPUTY_CITIZEN_ID = "075080000002"
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are asserted in English; the site's own language is Vietnamese."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -320,3 +328,21 @@ def test_the_api_prepares_and_completes_an_external_batch_R_3_11(client, person,
                        {"signatures": [{"item": item["id"], "signature": base64.b64encode(raw).decode()}]}, content_type="application/json")
     assert done.status_code == 200, done.content
     assert client.get(f"/api/v1/people/{person.pk}/versions/1/signature").json()["valid"] is True
+
+
+def test_approvals_are_timestamped_when_a_timestamp_authority_is_configured_R_3_11(person, head, signer, ca, settings):
+    with TestTSA(*ca.issue_tsa("Dịch vụ cấp dấu thời gian thử nghiệm")).serve() as url:
+        settings.APPROVAL_TSA_URL = url
+        made = services.approve(head, [token(person)], signer)
+    result = services.verify_version(made[0])
+    assert result.valid and result.timestamped_at is not None
+
+
+def test_a_revoked_certificate_cannot_approve_R_3_11(person, head, head_key, ca, settings, tmp_path):
+    certificate = SoftwareSigner(head_key, KEY_PASSWORD.encode()).certificate
+    settings.APPROVAL_CRL_DIR = tmp_path / "crls"
+    settings.APPROVAL_CRL_DIR.mkdir()
+    (settings.APPROVAL_CRL_DIR / "ca.crl").write_bytes(ca.crl([(certificate, datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1))]))
+    with pytest.raises(ServiceError) as refused:
+        services.approve(head, [token(person)], SoftwareSigner(head_key, KEY_PASSWORD.encode()))
+    assert "revoked" in refused_with(refused) and not VersionSignature.objects.exists()
