@@ -84,7 +84,7 @@ def round_page(request, form=None, status=200):
         "window": {"start": start, "end": end, "open": start <= day <= end,
                    "extra": ApprovalWindow.objects.filter(opens_on__lte=day, closes_on__gte=day).select_related("unit")},
         "form": form or SignForm(), "query_string": query.urlencode(),
-        "batches": SigningBatch.objects.filter(approver=request.user)[:5],
+        "batches": SigningBatch.objects.filter(approver=request.user)[:5], "can_open_rounds": authz.can(request.user, "approvals.open_window"),
     }
     return render(request, "approvals/round.html", context, status=status)
 

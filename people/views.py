@@ -243,6 +243,7 @@ def change_set_detail(request, pk, upload_form=None, status=200):
     names = services.CatalogNames()
     changes = services.diff(services.restrict(base, shown), services.restrict({**base, **sections}, shown))
     may_decide = approvals.approval_refusal(request.user, person, timezone.localdate()) is None
+    labels = approvals.change_paths(change_set)
     proved = set(change_set.attachments.values_list("section", flat=True))
     context = {
         "change_set": change_set, "person": person, "changes": display_changes(changes, names),
@@ -250,8 +251,9 @@ def change_set_detail(request, pk, upload_form=None, status=200):
         "can_edit": services.can_edit(request.user, person) and change_set.state == ChangeSet.State.DRAFT,
         "can_withdraw": services.can_edit(request.user, person) and change_set.is_open,
         "can_decide": may_decide and change_set.state == ChangeSet.State.SUBMITTED,
-        "reject_form": RejectForm(paths=approvals.change_paths(change_set)) if may_decide else None,
-        "rejections": change_set.rejections.select_related("rejected_by"),
+        "reject_form": RejectForm(paths=labels) if may_decide else None,
+        "rejections": [{"rejection": r, "reasons": [(labels.get(path, path), text) for path, text in r.reasons.items()]}
+                       for r in change_set.rejections.select_related("rejected_by")],
         "upload_form": upload_form or UploadForm(sections=[BY_NAME[name] for name in sections] or SECTIONS),
         "unproved": [BY_NAME[n].label for n in sections if BY_NAME[n].needs_proof and n not in proved],
     }

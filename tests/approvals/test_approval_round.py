@@ -346,3 +346,12 @@ def test_a_revoked_certificate_cannot_approve_R_3_11(person, head, head_key, ca,
     with pytest.raises(ServiceError) as refused:
         services.approve(head, [token(person)], SoftwareSigner(head_key, KEY_PASSWORD.encode()))
     assert "revoked" in refused_with(refused) and not VersionSignature.objects.exists()
+
+
+def test_the_person_sees_what_to_correct_beside_each_field_R_7_2(client, person, head):
+    change_set = submitted_phone(person)
+    services.reject(head, change_set, reasons={"contacts.phone": "Số này không liên lạc được"}, note="Bổ sung trước ngày 30")
+    client.force_login(person.account)
+    page = client.get(reverse("people:change_set", args=[change_set.pk])).content.decode()
+    assert "Số này không liên lạc được" in page and "Bổ sung trước ngày 30" in page
+    assert str(services.change_paths(change_set)["contacts.phone"]) in page
