@@ -80,7 +80,9 @@ def round_page(request, form=None, status=200):
     context = {
         "rows": rows, "page": page, "listing": listing, "unit": next(iter(unit_ids)) if unit_ids else "",
         "units": _unit_counts(request.user, day), "total": page.paginator.count,
-        "fingerprint": services.list_fingerprint(services.all_tokens(changes, unsigned)),
+        # "Sign all" signs at most one batch; a longer list is narrowed to a unit first.
+        "fingerprint": services.list_fingerprint(services.all_tokens(changes, unsigned)) if page.paginator.count <= services.MAX_BATCH else "",
+        "max_batch": services.MAX_BATCH,
         "window": {"start": start, "end": end, "open": start <= day <= end,
                    "extra": ApprovalWindow.objects.filter(opens_on__lte=day, closes_on__gte=day).select_related("unit")},
         "form": form or SignForm(), "query_string": query.urlencode(),

@@ -58,6 +58,15 @@ def display_changes(changes, names: services.CatalogNames) -> list[dict]:
             for c in changes]
 
 
+def _verified(versions) -> list:
+    """The versions with their signatures verified again from the stored data (R-3.11): the page says whether each still holds."""
+    shown = list(versions)
+    crls = approvals.revocation_lists() if any(hasattr(v, "signature") for v in shown) else []
+    for version in shown:
+        version.verification = approvals.verify_version(version.signature, crls=crls) if hasattr(version, "signature") else None
+    return shown
+
+
 @login_required
 def people_list(request):
     allowed = authz.scope(request.user, "people.view")
@@ -104,7 +113,7 @@ def person_detail(request, pk):
     may_edit = authz.can(request.user, "people.edit", person.unit_id)
     context = {
         "person": person, "sections": _display_rows(record, names), "shown_number": shown_number, "on": on,
-        "versions": person.versions.select_related("approved_by", "signature").order_by("-number"),
+        "versions": _verified(person.versions.select_related("approved_by", "signature", "data_key", "change_set").order_by("-number")),
         "pending": pending, "own": own, "can_edit": services.can_edit(request.user, person) and not person.is_closed,
         "can_status": may_edit,
         "history": person.change_sets.exclude(state__in=ChangeSet.OPEN).select_related("author", "decided_by")[:20],

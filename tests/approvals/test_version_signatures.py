@@ -63,6 +63,12 @@ def test_a_signature_cannot_be_rewritten(signed):
         signed[0].save()
 
 
-def test_the_record_page_names_the_signer(client, signed, person):
+def test_the_record_page_shows_the_signature_status_and_signer_R_3_11(client, signed, person):
     client.force_login(person.account)
-    assert "Giám đốc Sở Tài chính" in client.get(f"/people/{person.pk}/").content.decode()
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/people/{person.pk}/").content.decode()
+    assert "Giám đốc Sở Tài chính" in page and page.count('<span class="ok">valid</span>') == 2
+    version = signed[0].version
+    RecordVersion.objects.filter(pk=version.pk).update(content={**version.content, "contacts": {"phone": "0900000000"}})
+    page = client.get(f"/people/{person.pk}/").content.decode()
+    assert "not valid: The stored record no longer matches what was signed." in page
