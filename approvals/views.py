@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import authz
+from audit.services import record as audit
 from common.errors import ServiceError
 from orgs.services import versions_on
 from people import services as people
@@ -72,6 +73,8 @@ def round_page(request, form=None, status=200):
     names = people.CatalogNames()
     if listing == "changes":
         rows = [_reviewed(request.user, change_set, names) for change_set in page]
+        if rows:  # the diffs show personal data: who reviewed whose is kept
+            audit(request.user, "approvals.review", details={"people": [row["person"].pk for row in rows]}, request=request)
     else:
         rows = [{"person": person, "token": services.Item(person, None).token} for person in page]
     start, end = services.regular_window(day)

@@ -296,6 +296,7 @@ def test_the_round_page_shows_the_diff_and_signs_with_a_key_R_7_1(client, person
     client.force_login(head)
     page = client.get(reverse("approvals:round")).content.decode()
     assert "0987654321" in page and "0912345678" in page and token(person, change_set) in page
+    assert AuditEvent.objects.get(actor=head, action="approvals.review").details["people"] == [person.pk]
     wrong = client.post(reverse("approvals:sign"), {"item": token(person, change_set), "p12": SimpleUploadedFile("k.p12", head_key),
                                                     "password": "sai-mat-khau"})
     assert wrong.status_code == 400 and Person.objects.get().version == 1
