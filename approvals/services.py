@@ -484,7 +484,7 @@ def reject(actor, change_set: ChangeSet, *, reasons: dict[str, str], note: str =
         if refusal:
             raise ServiceError(refusal, "change_set")
         with transaction.atomic():
-            locked = ChangeSet.objects.select_for_update().select_related("data_key", "person").get(pk=change_set.pk)
+            locked = ChangeSet.objects.select_for_update(of=("self",)).select_related("data_key", "person").get(pk=change_set.pk)
             if locked.state != ChangeSet.State.SUBMITTED:
                 raise ServiceError(_("Only submitted changes can be sent back."), "change_set")
             paths = change_paths(locked)

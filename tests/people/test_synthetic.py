@@ -10,6 +10,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import User
+from approvals import services as approvals
+from approvals.demo import DEMO_KEY_PASSWORD
+from approvals.signing import SoftwareSigner
 from people import services
 from people.management.commands import gen_synthetic
 from people.models import Person
@@ -86,7 +89,8 @@ def test_gen_synthetic_refuses_a_database_without_units(catalogs):
         call_command(gen_synthetic.Command(), people=10, seed=1)
 
 
-def test_seed_demo_links_the_employee_to_their_record_R_9_4(catalogs):
+def test_seed_demo_links_the_employee_to_their_record_R_9_4(catalogs, settings, tmp_path):
+    settings.VAR_DIR, settings.APPROVAL_TRUST_ROOTS = tmp_path, tmp_path / "trust-roots.pem"
     call_command("seed_demo")
     user = User.objects.get(username="nv.soyte")
     person = Person.objects.get(account=user)
@@ -97,7 +101,20 @@ def test_seed_demo_links_the_employee_to_their_record_R_9_4(catalogs):
     own, _version = services.read_record(user, person)
     assert own["identity"]["citizen_id"] == record["identity"]["citizen_id"]
     assert Person.objects.count() >= 2000
-    assert Person.objects.exclude(account=None).count() == 1
+    assert Person.objects.exclude(account=None).count() == 4  # the employee, and the head, deputy and delegate who sign
+
+
+def test_seed_demo_lets_the_deputy_sign_the_heads_record_with_the_demo_key_R_7_1(catalogs, settings, tmp_path):
+    settings.VAR_DIR, settings.APPROVAL_TRUST_ROOTS = tmp_path, tmp_path / "trust-roots.pem"
+    call_command("seed_demo")
+    approvals.trust_roots.cache_clear()
+    deputy, head = User.objects.get(username="pgd.soyte"), User.objects.get(username="gd.soyte")
+    heads_record = Person.objects.get(account=head)
+    assert list(approvals.unsigned_people(deputy, datetime.date.today())) == [heads_record]
+    key = SoftwareSigner((tmp_path / "demo-keys" / "pgd.soyte.p12").read_bytes(), DEMO_KEY_PASSWORD.encode())
+    made = approvals.approve(deputy, [approvals.Item(heads_record, None).token], key)
+    assert approvals.verify_version(made[0]).valid
+    approvals.trust_roots.cache_clear()
 
 
 def test_incomplete_records_lack_only_expected_fields_R_13_5(small_tree):
