@@ -171,7 +171,7 @@ class _UnsignedList:
 def sign(request, items: Form[list[str]], p12: File[UploadedFile], password: Form[str] = ""):
     _require_approver(request)
     if p12.size > 1024 * 1024:
-        raise ServiceError(_("Signing key: not a PKCS#12 file."), "p12")
+        raise ServiceError(_("Signing key: a PKCS#12 file is far smaller than this one."), "p12")
     try:
         signer = SoftwareSigner(p12.read(), password.encode() or None)
     except ValueError as exc:

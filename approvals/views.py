@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts import authz
@@ -126,7 +127,8 @@ def sign(request):
     except ServiceError as exc:
         exc.add_to_form(form)
         return round_page(request, form, 400)
-    messages.success(request, _("Approved and signed: %(count)s records.") % {"count": len(signed)})
+    messages.success(request, ngettext("Approved and signed: %(count)s record.", "Approved and signed: %(count)s records.", len(signed))
+                     % {"count": len(signed)})
     return redirect(f"{reverse('approvals:round')}?{urlencode({'unit': request.POST.get('unit', ''), 'list': request.POST.get('list', '')})}")
 
 
