@@ -18,7 +18,7 @@ def test_the_head_sends_changes_back_with_a_reason_per_field_R_7_2(page, live_se
 
     login(page, live_server, head.username)
     page.goto(f"{live_server.url}/approvals/")
-    page.click("article.review a[href$='/people/changes/%d/']" % change_set.pk)
+    page.click(f"article.review a[href$='/people/changes/{change_set.pk}/']")
     page.fill("input[name='reason:contacts.phone']", "Số điện thoại không liên lạc được")
     page.click("form[action$='/reject/'] button")
     page.wait_for_selector(".messages li")
