@@ -32,6 +32,7 @@ from audit.services import record_refusal
 from common.crypto import blind_index
 from common.errors import ServiceError
 from common.text import nfc
+from orgs.models import UnitVersion
 from orgs.services import ancestors_on, subtree_ids, versions_on
 from people.models import ChangeSet, Person, RecordVersion
 from people.services import approved_record, change_set_sections, diff, is_own, make_version, version_record
@@ -257,11 +258,27 @@ def _previous_hash(person_id: int, number: int) -> str:
     return earlier.order_by("-version__number").values_list("payload_hash", flat=True).first() or GENESIS
 
 
-def version_payload(version: RecordVersion, previous_hash: str) -> bytes:
+class UnitCodes:
+    """Units' identifier codes on any day, from the whole tree's history read once (a province's few thousand unit versions):
+    for runs over many record versions."""
+
+    def __init__(self):
+        self._history: dict[int, list] | None = None
+
+    def code(self, unit_id: int, day: datetime.date) -> str:
+        if self._history is None:
+            self._history = {}
+            for unit, start, end, code in UnitVersion.objects.values_list("unit_id", "valid_from", "valid_to", "code"):
+                self._history.setdefault(unit, []).append((start, end, code))
+        return next((code for start, end, code in self._history.get(unit_id, ()) if start <= day and (end is None or day < end)), "")
+
+
+def version_payload(version: RecordVersion, previous_hash: str, unit_codes: UnitCodes | None = None) -> bytes:
     """The canonical bytes of a version as stored now: its record, its proofs' SHA-256, its unit's code and the chain."""
     documents = list(version.change_set.attachments.values_list("document__sha256", flat=True)) if version.change_set_id else []
-    return canonical_payload(person_id=version.person_id, number=version.number, unit_code=unit_code(version.unit_id, version.valid_from),
-                             record=version_record(version), documents=documents, previous_hash=previous_hash)
+    code = unit_codes.code(version.unit_id, version.valid_from) if unit_codes else unit_code(version.unit_id, version.valid_from)
+    return canonical_payload(person_id=version.person_id, number=version.number, unit_code=code, record=version_record(version),
+                             documents=documents, previous_hash=previous_hash)
 
 
 def _future_payload(item: Item, day: datetime.date) -> tuple[bytes, str]:
@@ -519,14 +536,27 @@ def _notify_rejection(change_set: ChangeSet, rejection: Rejection, labels: dict[
 
 # ---- verifying again ----
 
-def verify_version(signature: VersionSignature, roots=None, crls: list[bytes] | None = None) -> Verification:
+def previous_hashes(person_ids) -> dict[tuple[int, int], str]:
+    """(person, version number) -> the payload hash of the person's signed version before it, for many people in one query."""
+    chains: dict[tuple[int, int], str] = {}
+    last: dict[int, str] = {}
+    rows = VersionSignature.objects.filter(version__person_id__in=person_ids).order_by("version__person_id", "version__number")
+    for person_id, number, digest in rows.values_list("version__person_id", "version__number", "payload_hash"):
+        chains[(person_id, number)] = last.get(person_id, GENESIS)
+        last[person_id] = digest
+    return chains
+
+
+def verify_version(signature: VersionSignature, roots=None, crls: list[bytes] | None = None, *, unit_codes: UnitCodes | None = None,
+                   previous: str | None = None) -> Verification:
     """Recompute what was signed from the stored data and check the signature: any change to the record, its proofs,
-    or an earlier link of the chain makes it fail (tamper detection)."""
+    or an earlier link of the chain makes it fail (tamper detection). A run over many signatures passes what it read in bulk:
+    the units' codes and the previous link of each chain (previous_hashes)."""
     version = signature.version
-    payload = version_payload(version, signature.previous_hash)
+    payload = version_payload(version, signature.previous_hash, unit_codes)
     if payload_hash(payload) != signature.payload_hash:
         return Verification(False, _("The stored record no longer matches what was signed."))
-    if signature.previous_hash != _previous_hash(version.person_id, version.number):
+    if signature.previous_hash != (_previous_hash(version.person_id, version.number) if previous is None else previous):
         return Verification(False, _("The chain of versions was altered."))
     return verify(payload, bytes(signature.signature), list(trust_roots() if roots is None else roots), at=signature.signed_at,
                   crls=revocation_lists() if crls is None else crls)

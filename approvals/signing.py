@@ -224,6 +224,7 @@ def verify(payload: bytes, signature: bytes, trust_roots: list[x509.Certificate]
         return Verification(False, _("The signature does not carry the signer's certificate."))
     signer = x509.load_der_x509_certificate(signer_asn1.dump())
     signed_attrs = signer_info["signed_attrs"]
+    to_check = _as_set(signed_attrs)
     digest = _attribute(signed_attrs, "message_digest")
     if digest is None or digest.native != hashlib.sha256(payload).digest():
         return Verification(False, _("The signature is over other data than this version."), signer)
@@ -233,7 +234,7 @@ def verify(payload: bytes, signature: bytes, trust_roots: list[x509.Certificate]
     signed_at = signing_time.native if signing_time is not None else (at or datetime.datetime.now(datetime.UTC))
     raw = signer_info["signature"].native
     try:
-        _verify_raw(signer.public_key(), raw, signed_attrs.untag().dump(), hashes.SHA256())
+        _verify_raw(signer.public_key(), raw, to_check, hashes.SHA256())
     except TypeError:
         return Verification(False, _("Only RSA and ECDSA keys are accepted."), signer, signed_at)
     except InvalidSignature:
@@ -251,12 +252,21 @@ def verify(payload: bytes, signature: bytes, trust_roots: list[x509.Certificate]
     return Verification(problem is None, problem or "", signer, signed_at, timestamped_at)
 
 
+def _as_set(signed_attrs) -> bytes:
+    """The signed attributes as the signer signed them: their own DER bytes under the SET tag instead of the [0] tag.
+    Call it before reading any attribute: asn1crypto then still holds the bytes as received, and re-encoding them (untag(),
+    or dump() once children were read) costs more than the whole signature check."""
+    return b"\x31" + signed_attrs.dump()[1:]
+
+
 def _signer_certificate(signer_info, certificates):
     """The certificate, among those a SignedData carries, that its SignerInfo names."""
     sid = signer_info["sid"]
     if sid.name == "issuer_and_serial_number":
         wanted = sid.chosen
-        return next((c for c in certificates if c.serial_number == wanted["serial_number"].native and c.issuer == wanted["issuer"]), None)
+        serial, issuer = wanted["serial_number"].native, wanted["issuer"]
+        # Comparing the encoded names first: asn1crypto's name comparison normalizes, which is slow and rarely needed.
+        return next((c for c in certificates if c.serial_number == serial and (c.issuer.dump() == issuer.dump() or c.issuer == issuer)), None)
     return next((c for c in certificates if c.key_identifier == sid.chosen.native), None)
 
 
@@ -312,6 +322,7 @@ def _check_timestamp(token, signature_value: bytes, trust_roots, crls, ocsps) ->
 def _token_signed_by(signer_info, certificate, content: bytes) -> bool:
     """Do the token's signed attributes hold the digest of its TSTInfo, and does the authority's key sign them?"""
     signed_attrs = signer_info["signed_attrs"]
+    to_check = _as_set(signed_attrs)
     algorithm = signer_info["digest_algorithm"]["algorithm"].native
     content_type, digest = _attribute(signed_attrs, "content_type"), _attribute(signed_attrs, "message_digest")
     if algorithm not in HASHES or content_type is None or content_type.native != "tst_info" or digest is None:
@@ -319,7 +330,7 @@ def _token_signed_by(signer_info, certificate, content: bytes) -> bool:
     if digest.native != hashlib.new(algorithm, content).digest() or not _names_certificate(signed_attrs, certificate):
         return False
     try:
-        _verify_raw(x509.load_der_x509_certificate(certificate.dump()).public_key(), signer_info["signature"].native, signed_attrs.untag().dump(),
+        _verify_raw(x509.load_der_x509_certificate(certificate.dump()).public_key(), signer_info["signature"].native, to_check,
                     HASHES[algorithm]())
     except (InvalidSignature, TypeError):
         return False

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 from approvals.models import VersionSignature
-from approvals.services import revocation_lists, verify_version
+from approvals.services import UnitCodes, previous_hashes, revocation_lists, verify_version
 from orgs.services import unit_by_code
 
 CHUNK = 2000
@@ -14,10 +14,12 @@ def check(ids: list[int]) -> tuple[int, list[str]]:
     """Verify the signatures with these ids; how many were checked, and a line per failure."""
     crls = revocation_lists()
     failures = []
-    signatures = VersionSignature.objects.filter(pk__in=ids).select_related("version__person", "version__unit", "version__data_key",
-                                                                             "version__change_set")
-    for signature in signatures.order_by("pk"):
-        result = verify_version(signature, crls=crls)
+    signatures = list(VersionSignature.objects.filter(pk__in=ids).select_related("version__data_key").order_by("pk"))
+    chains = previous_hashes({signature.version.person_id for signature in signatures})
+    unit_codes = UnitCodes()
+    for signature in signatures:
+        previous = chains[(signature.version.person_id, signature.version.number)]
+        result = verify_version(signature, crls=crls, unit_codes=unit_codes, previous=previous)
         if not result.valid:
             failures.append(f"person {signature.version.person_id} version {signature.version.number}: {result.reason}")
     return len(ids), failures
