@@ -324,11 +324,14 @@ def _resolve(actor, tokens: list[str], day: datetime.date) -> list[Item]:
             change_set.person = people[change_set.person_id]
         items.append((token, Item(change_set.person, change_set) if change_set else None))
     items += [(token, Item(people[pk], None) if pk in people else None) for pk, token in person_ids.items()]
-    resolved = []
+    resolved, seen = [], set()
     for token, item in items:
         if item is None or (item.change_set is not None and item.change_set.state != ChangeSet.State.SUBMITTED) or item.token != token:
             name = item.person.full_name if item else token[:40]
             raise ServiceError(_("%(name)s: the record changed after it was shown to you; review it again.") % {"name": name}, "items")
+        if item.person.pk in seen:
+            raise ServiceError(_("%(name)s: one approval per record in a batch.") % {"name": item.person.full_name}, "items")
+        seen.add(item.person.pk)
         refusal = approval_refusal(actor, item.person, day, heads)
         if refusal:
             raise ServiceError(f"{item.person.full_name}: {refusal}", "items")
@@ -338,6 +341,13 @@ def _resolve(actor, tokens: list[str], day: datetime.date) -> list[Item]:
                                  "opens a round.") % {"start": start.strftime("%d/%m/%Y")}, "items")
         resolved.append(item)
     return resolved
+
+
+def _current_versions(people: list[Person]) -> dict[int, RecordVersion]:
+    """Person -> their current approved version, with its data key, in one query."""
+    numbers = {person.pk: person.version for person in people}
+    found = RecordVersion.objects.filter(person_id__in=numbers).select_related("data_key")
+    return {v.person_id: v for v in found if numbers[v.person_id] == v.number}
 
 
 def _certificate_checked(actor, certificate: x509.Certificate) -> None:
@@ -370,11 +380,13 @@ def approve(actor, tokens: list[str], signer, *, request=None) -> list[VersionSi
         _certificate_checked(actor, signer.certificate)
         with transaction.atomic():
             made = []
-            for item in _resolve(actor, tokens, day):
-                version = make_version(actor, item.change_set, valid_from=day) if item.change_set else item.person.versions.get(
-                    number=item.person.version)
-                previous = _previous_hash(item.person.pk, version.number)
-                payload = version_payload(version, previous)
+            items = _resolve(actor, tokens, day)
+            latest, codes = latest_hashes([item.person.pk for item in items]), UnitCodes()
+            current = _current_versions([item.person for item in items if item.change_set is None])
+            for item in items:
+                version = make_version(actor, item.change_set, valid_from=day) if item.change_set else current[item.person.pk]
+                previous = latest.get(item.person.pk, GENESIS)  # one item per person: the new version follows the last signed
+                payload = version_payload(version, previous, codes)
                 signature = _timestamped(sign(payload, signer, at=now))
                 if not made:  # the same key signs them all: one full check of its certificate is enough
                     _check_verification(verify(payload, signature, list(trust_roots()), crls=revocation_lists()))
@@ -535,6 +547,12 @@ def _notify_rejection(change_set: ChangeSet, rejection: Rejection, labels: dict[
 
 
 # ---- verifying again ----
+
+def latest_hashes(person_ids) -> dict[int, str]:
+    """Person -> the payload hash of their last signed version (absent: none signed yet), in one query."""
+    rows = VersionSignature.objects.filter(version__person_id__in=person_ids).order_by("version__person_id", "version__number")
+    return dict(rows.values_list("version__person_id", "payload_hash"))
+
 
 def previous_hashes(person_ids) -> dict[tuple[int, int], str]:
     """(person, version number) -> the payload hash of the person's signed version before it, for many people in one query."""

@@ -50,16 +50,35 @@ def payload_hash(payload: bytes) -> str:
 
 def signed_attributes(payload: bytes, certificate: x509.Certificate, at: datetime.datetime) -> bytes:
     """The CAdES-BES signed attributes over a payload (content type, signing time, message digest, and the signer's
-    certificate hash): the DER bytes a signer signs, in the server or in the signer's own tool."""
-    certificate_hash = hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).digest()
-    attributes = [
-        cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
-        cms.CMSAttribute({"type": "signing_time", "values": [cms.Time({"utc_time": at.astimezone(datetime.UTC).replace(microsecond=0)})]}),
-        cms.CMSAttribute({"type": "message_digest", "values": [hashlib.sha256(payload).digest()]}),
-        cms.CMSAttribute({"type": "signing_certificate_v2", "values": [tsp.SigningCertificateV2({"certs": [{"cert_hash": certificate_hash}]})]}),
-    ]
+    certificate hash): the DER bytes a signer signs, in the server or in the signer's own tool.
+
+    A batch's attributes differ only by the digest, so the others are encoded once per certificate and time (encoding them
+    with asn1crypto took longer than signing)."""
+    digest = _DIGEST_ATTRIBUTE_PREFIX + hashlib.sha256(payload).digest()
     # DER orders the members of a SET OF by their encoding.
-    return cms.CMSAttributes(sorted(attributes, key=lambda attribute: attribute.dump())).dump()
+    members = b"".join(sorted([*_fixed_attributes(certificate.public_bytes(serialization.Encoding.DER), at.astimezone(datetime.UTC)), digest]))
+    return b"\x31" + _der_length(len(members)) + members
+
+
+# The message-digest attribute up to its 32 digest bytes.
+_DIGEST_ATTRIBUTE_PREFIX = cms.CMSAttribute({"type": "message_digest", "values": [bytes(32)]}).dump()[:-32]
+
+
+@functools.lru_cache(maxsize=64)
+def _fixed_attributes(certificate: bytes, at: datetime.datetime) -> tuple[bytes, ...]:
+    return (
+        cms.CMSAttribute({"type": "content_type", "values": ["data"]}).dump(),
+        cms.CMSAttribute({"type": "signing_time", "values": [cms.Time({"utc_time": at.replace(microsecond=0)})]}).dump(),
+        cms.CMSAttribute({"type": "signing_certificate_v2",
+                          "values": [tsp.SigningCertificateV2({"certs": [{"cert_hash": hashlib.sha256(certificate).digest()}]})]}).dump(),
+    )
+
+
+def _der_length(length: int) -> bytes:
+    if length < 0x80:
+        return bytes([length])
+    encoded = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(encoded)]) + encoded
 
 
 def assemble(attributes: bytes, raw_signature: bytes, certificate: x509.Certificate, chain: list[x509.Certificate]) -> bytes:

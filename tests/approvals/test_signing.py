@@ -1,11 +1,12 @@
 """Signatures over record versions: real CMS signatures with real certificates, verifiable by anyone (R-3.11, R-11.3)."""
 
 import datetime
+import hashlib
 
 import pytest
 from asn1crypto import cms
 
-from approvals.signing import SoftwareSigner, canonical_payload, payload_hash, verify
+from approvals.signing import SoftwareSigner, canonical_payload, payload_hash, signed_attributes, verify
 from approvals.testca import TestCA
 
 PASSWORD = b"mat-khau-p12"
@@ -72,3 +73,14 @@ def test_garbage_is_not_a_signature(ca):
     result = verify(payload(), b"not a signature", [ca.certificate])
     assert not result.valid and result.reason
 
+
+
+def test_the_signed_attributes_are_the_der_asn1crypto_would_encode(ca):
+    _key, certificate = ca.issue("Trần Quốc Bảo")
+    at = datetime.datetime(2026, 11, 27, 8, 30, tzinfo=datetime.UTC)
+    built = signed_attributes(payload(), certificate, at)
+    parsed = cms.CMSAttributes.load(built)
+    assert parsed.dump(force=True) == built  # canonical DER, members in order
+    assert {a["type"].native for a in parsed} == {"content_type", "signing_time", "message_digest", "signing_certificate_v2"}
+    digest = next(a for a in parsed if a["type"].native == "message_digest")["values"][0].native
+    assert digest == hashlib.sha256(payload()).digest()
