@@ -58,6 +58,20 @@ class TestCA:
             .sign(self.key, hashes.SHA256())
         )
 
+    def save(self, path) -> None:
+        """Key and certificate in one PEM file, for a test CA that outlives the process (the benchmark's database)."""
+        key = self.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        path.write_bytes(key + self.certificate.public_bytes(serialization.Encoding.PEM))
+
+    @classmethod
+    def load(cls, path) -> "TestCA":
+        authority = cls.__new__(cls)
+        data = path.read_bytes()
+        authority.key = serialization.load_pem_private_key(data, password=None)
+        authority.certificate = x509.load_pem_x509_certificate(data)
+        authority.crl_number = 0
+        return authority
+
     def issue(self, common_name: str, *, kind: str = "ec", valid_from: datetime.datetime | None = None, days: int = 730,
               can_sign: bool = True, citizen_id: str = "", public_key=None) -> tuple[object, x509.Certificate]:
         """A key (None when `public_key` is given: certify a key held elsewhere, say on a token) and its certificate."""

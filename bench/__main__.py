@@ -222,8 +222,8 @@ def people_search(user, target: int) -> list[tuple]:
 
 
 def approval_signatures(user) -> list[tuple]:
-    """A head-level approver signs 1,000 never-signed records in one batch with a software key (timed, rolled back); then the
-    whole first campaign is signed once (kept in the bench database, R-19.1) and every stored signature is verified again by
+    """The whole first campaign is signed once (kept in the bench database, R-19.1); a head-level approver signs 1,000 new
+    records in one batch with a software key (timed, rolled back); every stored signature is verified again by
     `verify_approvals` on both cores."""
     from cryptography.hazmat.primitives import serialization
     from django.conf import settings
@@ -237,8 +237,16 @@ def approval_signatures(user) -> list[tuple]:
     from approvals.signing import SoftwareSigner
     from approvals.testca import TestCA
     from common.crypto import blind_index
+    from people.synthetic import load_synthetic
 
-    ca = TestCA()
+    # The campaign's signatures stay in the bench database, so its CA does too; signatures of a CA since lost are dropped.
+    saved = settings.VAR_DIR / "bench-ca.pem"
+    if saved.exists():
+        ca = TestCA.load(saved)
+    else:
+        ca = TestCA()
+        ca.save(saved)
+        VersionSignature.objects.all().delete()
     roots = settings.VAR_DIR / "bench-trust-roots.pem"
     roots.write_bytes(ca.certificate.public_bytes(serialization.Encoding.PEM))
     signer = SoftwareSigner(ca.pkcs12("Bench signer", b"bench", citizen_id="079000000999"), b"bench")
@@ -251,14 +259,15 @@ def approval_signatures(user) -> list[tuple]:
 
     with override_settings(APPROVAL_WINDOW_DAYS=31, APPROVAL_TRUST_ROOTS=roots):
         services.trust_roots.cache_clear()
-        with transaction.atomic():
+        while tokens := unsigned_tokens(5000):
+            services.approve(user, tokens, signer)
+        with transaction.atomic():  # 1,000 new records, signed in one batch, then rolled back
+            load_synthetic(1000, seed=7, today=timezone.localdate())
             tokens = unsigned_tokens(1000)
             start = time.perf_counter()
             signed = len(services.approve(user, tokens, signer)) if tokens else 0
             sign_ms = (time.perf_counter() - start) * 1000
             transaction.set_rollback(True)
-        while tokens := unsigned_tokens(5000):
-            services.approve(user, tokens, signer)
         stored = VersionSignature.objects.count()
         start = time.perf_counter()
         call_command("verify_approvals", "--workers", "2", stdout=io.StringIO())
