@@ -12,7 +12,7 @@ from common.api import DbId, ErrorOut, Pagination
 from common.errors import ServiceError
 from orgs.services import unit_by_code
 
-from . import services
+from . import retirement, services
 from .models import ChangeSet, Person
 
 router = Router(tags=["people"])
@@ -162,6 +162,19 @@ def search(request, filters: Query[SearchIn]):
     code = data.pop("unit")
     unit_id = unit_by_code(code).pk if code else None
     return services.search_people(request.user, services.PeopleQuery(text=data.pop("q"), unit_id=unit_id, **data))
+
+
+class RetirementOut(Schema):
+    person: PersonOut
+    retires_on: datetime.date = Field(description="end of the month the retirement age is reached (Decree 135/2020/NĐ-CP, Art. 7)")
+
+
+@router.get("/people/retirements", response={200: list[RetirementOut], 400: ErrorOut},
+            summary="Working people who retire within the coming months (Labor Code 2019 Art. 169, Decree 135/2020)")
+def retirements(request, unit: str = Query("", description="identifier code: the unit and the units under it"),
+                months: int = Query(12, ge=1, le=120)):
+    found = retirement.upcoming(request.user, unit_id=unit_by_code(unit).pk if unit else None, months=months)
+    return [{"person": person, "retires_on": when} for person, when in found]
 
 
 @router.post("/people", response={201: CreatedOut, 400: ErrorOut, 403: ErrorOut}, summary="Open a new record (a draft awaiting approval)")

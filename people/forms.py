@@ -140,3 +140,13 @@ class NewPersonForm(forms.Form):
     def __init__(self, *args, units=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].choices = [("", "—")] + [(str(v.unit_id), f"{v.name} ({v.code})" if v.code else v.name) for v in units]
+
+
+class RetirementForm(forms.Form):
+    unit = forms.ChoiceField(label=_("Unit (and the units under it)"), required=False)
+    months = forms.TypedChoiceField(label=_("Within (months)"), coerce=int, required=False, initial=12,
+                                    choices=[(n, str(n)) for n in (3, 6, 12, 24, 36)])
+
+    def __init__(self, *args, units=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = [("", _("all my units")), *units]

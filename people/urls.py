@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.new_person, name="new"),
     path("me/", views.my_record, name="me"),
     path("changes/", views.open_changes, name="open_changes"),
+    path("retirements/", views.retirements, name="retirements"),
     path("<int:pk>/", views.person_detail, name="detail"),
     path("<int:pk>/edit/<slug:section>/", views.edit_section, name="edit"),
     path("<int:pk>/diff/", views.versions_diff, name="diff"),

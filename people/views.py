@@ -17,9 +17,9 @@ from audit.services import record as audit
 from common.errors import ServiceError
 from orgs.services import versions_on
 
-from . import services
+from . import retirement, services
 from .form import BY_NAME, SECTIONS
-from .forms import NewPersonForm, SearchForm, StatusForm, UploadForm, section_forms, show_error, submitted_value
+from .forms import NewPersonForm, RetirementForm, SearchForm, StatusForm, UploadForm, section_forms, show_error, submitted_value
 from .models import ChangeSet, Document, Person
 from .printing import resume_pdf
 
@@ -65,6 +65,28 @@ def _verified(versions) -> list:
     for version in shown:
         version.verification = approvals.verify_version(version.signature, crls=crls) if hasattr(version, "signature") else None
     return shown
+
+
+@login_required
+def retirements(request):
+    """Who retires in the coming months, by the retirement-age roadmap (Labor Code 2019 Art. 169, Decree 135/2020)."""
+    allowed = authz.scope(request.user, "people.view")
+    if not allowed:
+        authz.require(request.user, "people.view")
+    day = timezone.localdate()
+    units = [(str(v.unit_id), f"{v.name} ({v.code})") for v in allowed.filter(versions_on(day)).order_by("code")[:2000]]
+    form = RetirementForm(request.GET or None, units=units)
+    found, error = [], None
+    if form.is_valid() or not request.GET:
+        data = form.cleaned_data if request.GET else {}
+        try:
+            found = retirement.upcoming(request.user, unit_id=int(data["unit"]) if data.get("unit") else None, months=int(data.get("months") or 12),
+                                        day=day)
+        except ServiceError as exc:
+            error = exc.message
+    unit_names = dict(versions_on(day).filter(unit_id__in={p.unit_id for p, _when in found}).values_list("unit_id", "name"))
+    rows = [{"person": person, "unit": unit_names.get(person.unit_id, ""), "retires_on": when} for person, when in found]
+    return render(request, "people/retirements.html", {"form": form, "rows": rows, "error": error})
 
 
 @login_required
