@@ -1,0 +1,25 @@
+"""End to end in Chromium: the HR officer lists who retires in the coming months (R-8.5)."""
+
+import datetime
+
+import pytest
+
+from people.retirement import retirement_date
+from tests.browser.test_record_paths import login
+from tests.people.test_retirement import FEMALE, load_person
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_hr_officer_sees_upcoming_retirements_R_8_5(page, live_server, hr, admin_user):
+    today = datetime.date.today()
+    born = next(d for d in (datetime.date(today.year - 55, 1, 1) - datetime.timedelta(days=30 * k) for k in range(100))
+                if today < retirement_date(d, FEMALE) <= today + datetime.timedelta(days=180))
+    person = load_person(admin_user, "075166000106", born, FEMALE)
+    login(page, live_server, hr.username)
+    page.click("header nav a[href='/people/']")
+    page.click("a[href='/people/retirements/']")
+    page.select_option("#id_months", "6")
+    page.click("form.filters button")
+    row = page.locator("tr", has_text=person.full_name)
+    assert retirement_date(born, FEMALE).strftime("%d/%m/%Y") in row.inner_text()
