@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts import authz
 from audit.services import record as audit
 from common.errors import ServiceError
-from orgs.services import versions_on
+from orgs.services import unit_choices, versions_on
 from people import services as people
 from people.models import ChangeSet
 from people.views import display_changes
@@ -167,7 +167,7 @@ def windows(request):
     if not allowed:
         authz.require(request.user, "approvals.open_window")
     day = timezone.localdate()
-    units = [(str(v.unit_id), f"{v.name} ({v.code})") for v in allowed.filter(versions_on(day)).order_by("code")[:2000]]
+    units = unit_choices(allowed, day)
     form = WindowForm(request.POST or None, units=units)
     status = 200
     if request.method == "POST":

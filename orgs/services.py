@@ -138,6 +138,11 @@ def ancestors_on(unit_id: int, day: datetime.date) -> list[UnitVersion]:
     return list(reversed(chain))
 
 
+def unit_choices(scope, day: datetime.date, limit: int = 2000) -> list[tuple[str, str]]:
+    """(id, "name (code)") of the units of an authorization scope on a day, by code: the unit pickers of forms."""
+    return [(str(v.unit_id), f"{v.name} ({v.code})" if v.code else v.name) for v in scope.filter(versions_on(day)).order_by("code")[:limit]]
+
+
 def children_map(day: datetime.date) -> dict[int | None, list[int]]:
     """parent unit id -> ids of its sub-units on a day (None -> the roots); one query."""
     children: dict[int | None, list[int]] = {}

@@ -15,7 +15,7 @@ from approvals import services as approvals
 from approvals.forms import RejectForm
 from audit.services import record as audit
 from common.errors import ServiceError
-from orgs.services import versions_on
+from orgs.services import unit_choices, versions_on
 
 from . import retirement, services
 from .form import BY_NAME, SECTIONS
@@ -74,7 +74,7 @@ def retirements(request):
     if not allowed:
         authz.require(request.user, "people.view")
     day = timezone.localdate()
-    units = [(str(v.unit_id), f"{v.name} ({v.code})") for v in allowed.filter(versions_on(day)).order_by("code")[:2000]]
+    units = unit_choices(allowed, day)
     form = RetirementForm(request.GET or None, units=units)
     found, error = [], None
     if form.is_valid() or not request.GET:

@@ -356,3 +356,15 @@ def test_the_person_sees_what_to_correct_beside_each_field_R_7_2(client, person,
     page = client.get(reverse("people:change_set", args=[change_set.pk])).content.decode()
     assert "Số này không liên lạc được" in page and "Bổ sung trước ngày 30" in page
     assert str(services.change_paths(change_set)["contacts.phone"]) in page
+
+
+def test_an_administrator_opens_an_extra_round_on_the_page_R_7_1(client, admin_user, small_tree):
+    client.force_login(admin_user)
+    today = datetime.date.today()
+    data = {"unit": unit("000.00.01.H19").pk, "opens_on": today, "closes_on": today - datetime.timedelta(days=1), "reason": "Ký bổ sung"}
+    refused = client.post(reverse("approvals:windows"), data)
+    assert refused.status_code == 400 and not ApprovalWindow.objects.exists()
+    assert client.post(reverse("approvals:windows"), {**data, "closes_on": today}).status_code == 302
+    window = ApprovalWindow.objects.get()
+    assert window.reason == "Ký bổ sung" and window.opened_by == admin_user
+    assert "Ký bổ sung" in client.get(reverse("approvals:windows")).content.decode()
