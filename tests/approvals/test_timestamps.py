@@ -49,12 +49,14 @@ def with_token(signature: bytes, token: cms.ContentInfo) -> bytes:
 def test_a_signature_timestamped_over_http_verifies_and_says_when_R_3_11(ca, signer, tsa):
     claimed = datetime.datetime.now(datetime.UTC).replace(microsecond=0) - datetime.timedelta(hours=2)
     signature = sign(PAYLOAD, signer, claimed)
+    before = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     with tsa.serve() as url:
         stamped = timestamp(signature, url)
+    after = datetime.datetime.now(datetime.UTC)
     result = verify(PAYLOAD, stamped, [ca.certificate])
     assert result.valid, result.reason
     assert result.signed_at == claimed  # the signer's word, kept
-    assert abs(result.timestamped_at - datetime.datetime.now(datetime.UTC)) < datetime.timedelta(minutes=1)  # the authority's
+    assert before <= result.timestamped_at <= after  # the authority's, when it answered
     assert verify(PAYLOAD, signature, [ca.certificate]).timestamped_at is None
 
 
