@@ -14,6 +14,7 @@ from orgs.services import unit_by_code
 
 from . import retirement, services
 from .models import ChangeSet, Person
+from .timeline import timeline
 
 router = Router(tags=["people"])
 
@@ -162,6 +163,19 @@ def search(request, filters: Query[SearchIn]):
     code = data.pop("unit")
     unit_id = unit_by_code(code).pk if code else None
     return services.search_people(request.user, services.PeopleQuery(text=data.pop("q"), unit_id=unit_id, **data))
+
+
+class EventOut(Schema):
+    day: datetime.date
+    kind: str = Field(description="recruitment, unit, position, salary or status")
+    text: str
+    decision: str
+
+
+@router.get("/people/{person_id}/timeline", response=list[EventOut], summary="Units, positions, salary and status over time, newest first")
+def person_timeline(request, person_id: DbId):
+    person = get_object_or_404(Person, pk=person_id)
+    return timeline(request.user, person, request=request)
 
 
 class RetirementOut(Schema):

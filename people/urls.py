@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/edit/<slug:section>/", views.edit_section, name="edit"),
     path("<int:pk>/diff/", views.versions_diff, name="diff"),
     path("<int:pk>/print/", views.print_resume, name="print"),
+    path("<int:pk>/timeline/", views.person_timeline, name="timeline"),
     path("<int:pk>/status/", views.change_status, name="status"),
     path("changes/<int:pk>/", views.change_set_detail, name="change_set"),
     path("changes/<int:pk>/upload/", views.upload, name="upload"),

@@ -22,6 +22,7 @@ from .form import BY_NAME, SECTIONS
 from .forms import NewPersonForm, RetirementForm, SearchForm, StatusForm, UploadForm, section_forms, show_error, submitted_value
 from .models import ChangeSet, Document, Person
 from .printing import resume_pdf
+from .timeline import timeline
 
 
 def _person(request, pk) -> Person:
@@ -227,6 +228,12 @@ def versions_diff(request, pk):
     context = {"person": person, "old_number": old_number, "new_number": new_number,
                "changes": display_changes(services.diff(old, new), names), "numbers": range(person.version, -1, -1)}
     return render(request, "people/diff.html", context)
+
+
+@login_required
+def person_timeline(request, pk):
+    person = _person(request, pk)
+    return render(request, "people/timeline.html", {"person": person, "events": timeline(request.user, person, request=request)})
 
 
 @login_required

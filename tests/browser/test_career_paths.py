@@ -1,4 +1,4 @@
-"""End to end in Chromium: the HR officer lists who retires in the coming months (R-8.5)."""
+"""End to end in Chromium: the HR officer lists who retires in the coming months (R-8.5) and reads a person's timeline (R-4.1)."""
 
 import datetime
 
@@ -23,3 +23,11 @@ def test_the_hr_officer_sees_upcoming_retirements_R_8_5(page, live_server, hr, a
     page.click("form.filters button")
     row = page.locator("tr", has_text=person.full_name)
     assert retirement_date(born, FEMALE).strftime("%d/%m/%Y") in row.inner_text()
+
+
+def test_the_hr_officer_reads_a_persons_timeline_R_4_1(page, live_server, hr, person):
+    login(page, live_server, hr.username)
+    page.goto(f"{live_server.url}/people/{person.pk}/")
+    page.click(f"a[href='/people/{person.pk}/timeline/']")
+    rows = page.locator("table.timeline tbody").inner_text()
+    assert "Công tác tại Phòng Ngân sách" in rows and "01/09/2008" in rows
