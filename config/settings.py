@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "orgs",
     "people",
     "approvals",
+    "movements",
 ]
 
 MIDDLEWARE = [

@@ -14,5 +14,6 @@ urlpatterns = [
     path("catalogs/", include("catalogs.urls")),
     path("people/", include("people.urls")),
     path("approvals/", include("approvals.urls")),
+    path("movements/", include("movements.urls")),
     path("api/v1/", api.urls),
 ]

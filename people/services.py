@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Value
+from django.db.models import Q, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -343,19 +343,12 @@ def _sniff(head: bytes, tail: bytes) -> str | None:
     return None
 
 
-def attach_document(actor, change_set: ChangeSet, *, section_name: str, upload, label: str = "", request=None) -> Attachment:
-    """Attach a scanned proof (PDF, JPEG or PNG, checked by content) to a section of a draft change set."""
-    action = "people.attach"
-    person = change_set.person
-    if not can_edit(actor, person):
-        _deny(actor, action, person.unit_id, request)
-    if section_name not in BY_NAME:
-        _refuse(actor, action, _("There is no section “%(name)s” in the record.") % {"name": section_name}, "section", person.unit_id,
-                request)
+def stored_document(upload) -> Document:
+    """A scanned document (PDF, JPEG or PNG, checked by content) stored once under its SHA-256; ServiceError names the problem."""
     if upload.size > settings.DOCUMENT_MAX_BYTES:
-        _refuse(actor, action, document_too_large(), "file", person.unit_id, request)
+        raise ServiceError(document_too_large(), "file")
     if upload.size == 0:
-        _refuse(actor, action, _("File: the document is empty."), "file", person.unit_id, request)
+        raise ServiceError(_("File: the document is empty."), "file")
     digest = hashlib.sha256()
     head = b""
     tail = b""
@@ -365,24 +358,37 @@ def attach_document(actor, change_set: ChangeSet, *, section_name: str, upload, 
         digest.update(chunk)
     content_type = _sniff(head, tail)
     if content_type is None:
-        _refuse(actor, action, _("File: only PDF, JPEG and PNG scans are accepted, and this file is none of them whatever its name."),
-                "file", person.unit_id, request)
+        raise ServiceError(_("File: only PDF, JPEG and PNG scans are accepted, and this file is none of them whatever its name."), "file")
     sha = digest.hexdigest()
+    try:
+        with transaction.atomic():
+            document = Document.objects.create(sha256=sha, size=upload.size, content_type=content_type)
+    except IntegrityError:
+        document = Document.objects.get(sha256=sha)
+    if not default_storage.exists(document.storage_name):
+        upload.seek(0)
+        default_storage.save(document.storage_name, ContentFile(upload.read()))
+    return document
+
+
+def attach_document(actor, change_set: ChangeSet, *, section_name: str, upload, label: str = "", request=None) -> Attachment:
+    """Attach a scanned proof to a section of a draft change set."""
+    action = "people.attach"
+    person = change_set.person
+    if not can_edit(actor, person):
+        _deny(actor, action, person.unit_id, request)
+    if section_name not in BY_NAME:
+        _refuse(actor, action, _("There is no section “%(name)s” in the record.") % {"name": section_name}, "section", person.unit_id,
+                request)
     with _refusing(actor, action, person.unit_id, request):
         if _locked(change_set).state != ChangeSet.State.DRAFT:
             raise ServiceError(_("Documents can only be added to changes not yet submitted."), "change_set")
-        try:
-            with transaction.atomic():
-                document = Document.objects.create(sha256=sha, size=upload.size, content_type=content_type)
-        except IntegrityError:
-            document = Document.objects.get(sha256=sha)
-        if not default_storage.exists(document.storage_name):
-            upload.seek(0)
-            default_storage.save(document.storage_name, ContentFile(upload.read()))
+        document = stored_document(upload)
         attachment = Attachment.objects.create(change_set=change_set, document=document, section=section_name,
                                                label=nfc(label)[:200] or str(BY_NAME[section_name].label),
                                                file_name=nfc(getattr(upload, "name", ""))[:200], uploaded_by=actor)
-        audit(actor, action, obj=change_set, unit_id=person.unit_id, details={"sha256": sha, "section": section_name}, request=request)
+        audit(actor, action, obj=change_set, unit_id=person.unit_id, details={"sha256": document.sha256, "section": section_name},
+              request=request)
     return attachment
 
 
@@ -392,7 +398,8 @@ def document_bytes(document: Document) -> bytes:
 
 
 def can_read_document(user, document: Document) -> bool:
-    people = Person.objects.filter(change_sets__attachments__document=document).distinct()
+    # A scan proves a change set, or is the decision of a transfer (movements).
+    people = Person.objects.filter(Q(change_sets__attachments__document=document) | Q(transfers__document=document)).distinct()
     return any(can_view(user, person) for person in people)
 
 
@@ -455,6 +462,21 @@ def make_version(actor, change_set: ChangeSet, *, valid_from: datetime.date | No
     person.save()
     change_set.state, change_set.decided_at, change_set.decided_by = ChangeSet.State.ACCEPTED, timezone.now(), actor
     change_set.save(update_fields=["state", "decided_at", "decided_by"])
+    return version
+
+
+def version_from_decision(actor, person: Person, *, sections: dict, unit_id: int, valid_from: datetime.date) -> RecordVersion:
+    """The next version of a record changed by a decision (a transfer), not by a change set: the approved record with these
+    sections, in the unit the decision names. It awaits the receiving unit's signature like any unsigned version.
+    Runs inside the caller's transaction, the person locked."""
+    record = {**approved_record(person), **sections}
+    key = current_data_key()
+    clear, sealed = _sealed_parts(record, key)
+    version = RecordVersion.objects.create(person=person, number=person.version + 1, valid_from=valid_from, content=clear, sealed=sealed,
+                                           data_key=key, unit_id=unit_id, approved_at=timezone.now(), approved_by=actor)
+    person.version, person.unit_id = version.number, unit_id
+    mirror(person, record, timezone.localdate())
+    person.save()
     return version
 
 

@@ -62,6 +62,7 @@ PAGE_RULES = {
     "people:document": ("people.view", "document"),
     "approvals:round": (APPROVE, None), "approvals:sign": (APPROVE, None), "approvals:batch": (APPROVE, "batch"),
     "approvals:reject": (APPROVE, "change_set"), "approvals:windows": ("approvals.open_window", None),
+    "movements:transfer": ("people.edit", "person"),
 }
 # API operation id -> (action, object)
 API_RULES = {
@@ -96,6 +97,7 @@ API_RULES = {
     "approvals_api_prepare": (APPROVE, None), "approvals_api_batch": (APPROVE, "batch"), "approvals_api_complete": (APPROVE, "batch"),
     "approvals_api_reject": (APPROVE, "change_set"), "approvals_api_rejections": ("people.view", "change_set"),
     "approvals_api_open_round": ("approvals.open_window", "unit"), "approvals_api_verification": ("people.view", "person"),
+    "movements_api_create": ("people.edit", "person"), "movements_api_list_transfers": ("people.view", "person"),
 }
 
 
@@ -129,8 +131,10 @@ API_MULTIPART = {
     "accounts_api_revoke_grant": WRITTEN,
     "people_api_attach": {"section": "contacts"},
     "approvals_api_sign": {"items": ["v1.1"], "password": "x"},
+    "movements_api_create": {"to_unit": FINANCE, "decision_number": "1/QĐ", "decision_date": "2026-01-05", "effective_on": "2026-01-05"},
 }
-FILE_FIELDS = {"people_api_attach": "file", "approvals_api_sign": "p12"}  # the multipart field holding the file, "scan" by default
+# The multipart field holding the file, "scan" by default.
+FILE_FIELDS = {"people_api_attach": "file", "approvals_api_sign": "p12", "movements_api_create": "file"}
 
 
 def page_routes(resolver=None, namespace=""):

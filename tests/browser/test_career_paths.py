@@ -1,4 +1,5 @@
-"""End to end in Chromium: the HR officer lists who retires in the coming months (R-8.5) and reads a person's timeline (R-4.1)."""
+"""End to end in Chromium: the HR officer lists who retires in the coming months (R-8.5), reads a person's timeline (R-4.1)
+and transfers a person from a decision (R-8.1)."""
 
 import datetime
 
@@ -31,3 +32,21 @@ def test_the_hr_officer_reads_a_persons_timeline_R_4_1(page, live_server, hr, pe
     page.click(f"a[href='/people/{person.pk}/timeline/']")
     rows = page.locator("table.timeline tbody").inner_text()
     assert "Công tác tại Phòng Ngân sách" in rows and "01/09/2008" in rows
+
+
+def test_the_hr_officer_transfers_a_person_with_the_decision_R_8_1(page, live_server, hr, person, tmp_path):
+    scan = tmp_path / "qd.pdf"
+    scan.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    login(page, live_server, hr.username)
+    page.goto(f"{live_server.url}/people/{person.pk}/")
+    page.click(f"a[href='/movements/people/{person.pk}/transfer/']")
+    page.select_option("#id_to_unit", label="Văn phòng Sở Tài chính (000.01.01.H19)")
+    page.fill("#id_decision_number", "88/QĐ-STC")
+    today = datetime.date.today().isoformat()
+    page.fill("#id_decision_date", today)
+    page.fill("#id_effective_on", today)
+    page.set_input_files("#id_file", str(scan))
+    page.click("form.card button[type=submit]")
+    page.wait_for_selector(".messages li")
+    person.refresh_from_db()
+    assert person.version == 2 and person.unit.versions.get(valid_to__isnull=True).code == "000.01.01.H19"
