@@ -108,12 +108,16 @@ def apply(moved: Transfer, actor) -> Transfer:
 
 
 def _move_grants(user, moved: Transfer, actor) -> None:
-    """The person's grants on the unit they leave start again, same role and terms, on the unit they join."""
+    """The person's grants on the unit they leave end. Those of roles a unit hands out itself (the employee's own access, an HR
+    officer's) start again, same terms, on the unit they join; a head's, deputy's or delegate's role there needs a decision
+    of its own."""
     now = timezone.now()
-    for grant in RoleGrant.objects.filter(user=user, unit_id=moved.from_unit_id, revoked_at__isnull=True):
+    for grant in RoleGrant.objects.filter(user=user, unit_id=moved.from_unit_id, revoked_at__isnull=True).select_related("role"):
         grant.revoked_at = now
         grant.save(update_fields=["revoked_at"])
         GrantChange.objects.create(grant=grant, action=GrantChange.Action.REVOKE, by=actor, details={"transfer": moved.pk})
+        if not grant.role.delegable:
+            continue
         successor = RoleGrant.objects.create(user=user, role=grant.role, unit_id=moved.to_unit_id, include_subtree=grant.include_subtree,
                                              read_only=grant.read_only, valid_from=moved.effective_on, valid_to=grant.valid_to,
                                              request=grant.request, granted_by=actor)

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts import authz
+from accounts.models import Role, RoleGrant
 from approvals import services as approvals
 from audit.models import AuditEvent
 from common.errors import ServiceError
@@ -115,3 +116,12 @@ def test_the_transfer_page_and_api_R_8_1(client, person, hr):
     assert [t["decision_number"] for t in client.get(f"/api/v1/people/{person.pk}/transfers").json()] == ["9/QĐ"]
     decision_scan = Transfer.objects.get().document.sha256
     assert client.get(f"/people/documents/{decision_scan}/").content == PDF
+
+
+def test_a_heads_role_does_not_follow_them_to_the_new_unit_R_8_1(person, hr):
+    account = person.account
+    RoleGrant.objects.create(user=account, role=Role.objects.get(code="unit_head"), unit=unit("000.02.01.H19"), valid_from=TODAY)
+    transfer(hr, person, **decision())
+    active = account.grants.filter(revoked_at__isnull=True).select_related("role")
+    assert [(g.role.code, g.unit_id) for g in active] == [("employee", unit(OFFICE).pk)]
+    assert account.grants.get(role__code="unit_head").changes.filter(action="revoke").exists()
