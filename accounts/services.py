@@ -284,20 +284,41 @@ def close_account(actor, user: User, *, written_request: WrittenRequest | None, 
         _refuse(actor, "accounts.close", _("Attach the written request behind this change."), "written_request", user.unit_id, request)
     if user.closed_at is not None:
         _refuse(actor, "accounts.close", _("This account is already closed."), None, user.unit_id, request)
-    now = timezone.now()
     with transaction.atomic():
-        user.closed_at = now
-        user.save(update_fields=["closed_at"])
-        for grant in user.grants.filter(revoked_at__isnull=True):
-            grant.revoked_at = now
-            grant.save(update_fields=["revoked_at"])
-            GrantChange.objects.create(grant=grant, action=GrantChange.Action.REVOKE, request=written_request, by=actor,
-                                       details={"reason": "account closed"})
-        user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=now)
-        end_sessions(user)
+        _close(actor, user, written_request, {"reason": "account closed"})
         record(actor, "accounts.close", obj=user, unit_id=user.unit_id, details={"request": str(written_request)}, request=request)
-    authz.forget(user)
     return user
+
+
+def _close(actor, user: User, written_request: WrittenRequest | None, details: dict) -> None:
+    now = timezone.now()
+    user.closed_at = now
+    user.save(update_fields=["closed_at"])
+    for grant in user.grants.filter(revoked_at__isnull=True):
+        grant.revoked_at = now
+        grant.save(update_fields=["revoked_at"])
+        GrantChange.objects.create(grant=grant, action=GrantChange.Action.REVOKE, request=written_request, by=actor, details=details)
+    user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=now)
+    end_sessions(user)
+    authz.forget(user)
+
+
+def account_after_departure(actor, user: User, *, status: str, decision: str, keep_reading: bool, request=None) -> None:
+    """A person leaves the state sector (R-8.5): their account closes on the decision that records it; a retiree may keep
+    reading their own record (RETIREES_READ_OWN_RECORD), every grant turned read-only. Runs in the caller's transaction."""
+    if user.closed_at is not None:
+        return
+    details = {"reason": status, "decision": decision}
+    if keep_reading:
+        for grant in user.grants.filter(revoked_at__isnull=True, read_only=False):
+            grant.read_only = True
+            grant.save(update_fields=["read_only"])
+            GrantChange.objects.create(grant=grant, action=GrantChange.Action.RESTRICT, by=actor, details=details)
+        user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        authz.forget(user)
+    else:
+        _close(actor, user, None, details)
+    record(actor, "accounts.departure", obj=user, unit_id=user.unit_id, details={**details, "keeps_reading": keep_reading}, request=request)
 
 
 def end_sessions_of(actor, user: User, request=None) -> None:

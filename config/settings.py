@@ -163,6 +163,9 @@ APPROVAL_CRL_DIR = Path(os.environ["APPROVAL_CRL_DIR"]) if os.environ.get("APPRO
 # An RFC 3161 timestamp authority's URL; when set, approval signatures are timestamped (CAdES-T).
 APPROVAL_TSA_URL = os.environ.get("APPROVAL_TSA_URL", "")
 
+# A retiree keeps reading their own record (R-8.5); other departures close the account.
+RETIREES_READ_OWN_RECORD = os.environ.get("RETIREES_READ_OWN_RECORD", "1") == "1"
+
 # Approval rounds (R-7.1): the last days of each month, and how long an external signer has to return its signatures.
 APPROVAL_WINDOW_DAYS = int(os.environ.get("APPROVAL_WINDOW_DAYS", "5"))
 APPROVAL_BATCH_MINUTES = int(os.environ.get("APPROVAL_BATCH_MINUTES", "30"))

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from accounts import authz
 from accounts.models import User
+from accounts.services import account_after_departure
 from audit.services import record as audit
 from audit.services import record_refusal
 from catalogs.models import CatalogEntry
@@ -521,6 +522,9 @@ def set_status(actor, person: Person, *, status: str, effective_on: datetime.dat
         if status in Person.CLOSED:
             person.change_sets.filter(state__in=ChangeSet.OPEN).update(state=ChangeSet.State.WITHDRAWN, decided_at=timezone.now(),
                                                                         decided_by=actor, reason=_("The record was closed."))
+            if person.account_id:
+                account_after_departure(actor, person.account, status=status, decision=change.decision, request=request,
+                                        keep_reading=status == Person.Status.RETIRED and settings.RETIREES_READ_OWN_RECORD)
         person.status = status
         person.save(update_fields=["status"])
         audit(actor, action, obj=person, unit_id=person.unit_id, details={"status": status, "decision": change.decision}, request=request)

@@ -222,7 +222,7 @@ def test_a_closed_record_is_read_only_and_kept_R_4_1(person, hr):
     draft.refresh_from_db()
     assert draft.state == ChangeSet.State.WITHDRAWN
     with pytest.raises(ServiceError) as refused:
-        services.edit_sections(person.account, person, contacts(phone="0911111111"))
+        services.edit_sections(hr, person, contacts(phone="0911111111"))
     assert refused.value.field == "status"
     found = services.search_people(hr, services.PeopleQuery(status="retired"))
     assert list(found) == [person] and services.approved_record(person)["identity"]["full_name"] == "Nguyễn Văn Dũng"
