@@ -281,18 +281,37 @@ def version_payload(version: RecordVersion, previous_hash: str, unit_codes: Unit
                              documents=documents, previous_hash=previous_hash)
 
 
-def _future_payload(item: Item, day: datetime.date) -> tuple[bytes, str]:
-    """What the item's version will be once approved today, and the previous link of its chain (for the external signer)."""
-    person = item.person
-    if item.change_set is None:
-        version = person.versions.get(number=person.version)
-        previous = _previous_hash(person.pk, version.number)
-        return version_payload(version, previous), previous
-    previous = _previous_hash(person.pk, person.version + 1)
-    record = {**approved_record(person), **change_set_sections(item.change_set)}
-    documents = list(item.change_set.attachments.values_list("document__sha256", flat=True))
-    return canonical_payload(person_id=person.pk, number=person.version + 1, unit_code=unit_code(person.unit_id, day), record=record,
-                             documents=documents, previous_hash=previous), previous
+def _chain_ends(items: list[Item]) -> tuple[dict[int, str], dict[int, RecordVersion], "UnitCodes"]:
+    """For a batch (one item per person): each person's last signed hash, the current versions of the campaign's items, and a
+    unit-code reader; read once for the batch."""
+    latest = latest_hashes([item.person.pk for item in items])
+    return latest, _current_versions([item.person for item in items if item.change_set is None]), UnitCodes()
+
+
+def _future_payloads(items: list[Item], day: datetime.date) -> list[tuple[bytes, str]]:
+    """What each item's version will be once approved today, and the previous link of its chain (for the external signer)."""
+    latest, current, codes = _chain_ends(items)
+    made = []
+    for item in items:
+        person, previous = item.person, latest.get(item.person.pk, GENESIS)
+        if item.change_set is None:
+            made.append((version_payload(current[person.pk], previous, codes), previous))
+            continue
+        record = {**approved_record(person), **change_set_sections(item.change_set)}
+        documents = list(item.change_set.attachments.values_list("document__sha256", flat=True))
+        made.append((canonical_payload(person_id=person.pk, number=person.version + 1, unit_code=codes.code(person.unit_id, day),
+                                       record=record, documents=documents, previous_hash=previous), previous))
+    return made
+
+
+def _versions_to_sign(actor, items: list[Item], day: datetime.date):
+    """(item, version, previous hash, payload) for each item: its version made now from its change set, or its current one
+    (first campaign), chained after the person's last signed version. Runs in the batch's transaction."""
+    latest, current, codes = _chain_ends(items)
+    for item in items:
+        version = make_version(actor, item.change_set, valid_from=day) if item.change_set else current[item.person.pk]
+        previous = latest.get(item.person.pk, GENESIS)
+        yield item, version, previous, version_payload(version, previous, codes)
 
 
 # ---- approving ----
@@ -380,13 +399,7 @@ def approve(actor, tokens: list[str], signer, *, request=None) -> list[VersionSi
         _certificate_checked(actor, signer.certificate)
         with transaction.atomic():
             made = []
-            items = _resolve(actor, tokens, day)
-            latest, codes = latest_hashes([item.person.pk for item in items]), UnitCodes()
-            current = _current_versions([item.person for item in items if item.change_set is None])
-            for item in items:
-                version = make_version(actor, item.change_set, valid_from=day) if item.change_set else current[item.person.pk]
-                previous = latest.get(item.person.pk, GENESIS)  # one item per person: the new version follows the last signed
-                payload = version_payload(version, previous, codes)
+            for item, version, previous, payload in _versions_to_sign(actor, _resolve(actor, tokens, day), day):
                 signature = _timestamped(sign(payload, signer, at=now))
                 if not made:  # the same key signs them all: one full check of its certificate is enough
                     _check_verification(verify(payload, signature, list(trust_roots()), crls=revocation_lists()))
@@ -426,8 +439,8 @@ def prepare_batch(actor, tokens: list[str], certificates_pem: str, *, request=No
             batch = SigningBatch.objects.create(approver=actor, certificates=certificates_pem,
                                                 expires_at=now + datetime.timedelta(minutes=settings.APPROVAL_BATCH_MINUTES))
             rows = []
-            for item in _resolve(actor, tokens, day):
-                payload, previous = _future_payload(item, day)
+            items = _resolve(actor, tokens, day)
+            for item, (payload, previous) in zip(items, _future_payloads(items, day), strict=True):
                 rows.append(BatchItem(batch=batch, person=item.person, change_set=item.change_set, token=item.token, previous_hash=previous,
                                       payload_hash=payload_hash(payload), signed_attributes=signed_attributes(payload, certificate, now)))
             BatchItem.objects.bulk_create(rows)
@@ -458,15 +471,11 @@ def complete_batch(actor, batch: SigningBatch, signatures: dict[int, bytes], *, 
             missing = [row.pk for row in batch_items if row.pk not in signatures]
             if missing or set(signatures) - {row.pk for row in batch_items}:
                 raise ServiceError(_("Give exactly one signature for each item of the batch."), "signatures")
-            items = {item.token: item for item in _resolve(actor, [row.token for row in batch_items], day)}
+            by_token = {item.token: item for item in _resolve(actor, [row.token for row in batch_items], day)}
+            items = [by_token[row.token] for row in batch_items]
             crls = revocation_lists()
             made = []
-            for row in batch_items:
-                item = items[row.token]
-                version = make_version(actor, item.change_set, valid_from=day) if item.change_set else item.person.versions.get(
-                    number=item.person.version)
-                previous = _previous_hash(item.person.pk, version.number)
-                payload = version_payload(version, previous)
+            for row, (item, version, previous, payload) in zip(batch_items, _versions_to_sign(actor, items, day), strict=True):
                 if payload_hash(payload) != row.payload_hash or previous != row.previous_hash:
                     raise ServiceError(_("%(name)s: the record changed after the batch was prepared; prepare it again.")
                                        % {"name": item.person.full_name}, "batch")

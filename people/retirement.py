@@ -8,6 +8,9 @@ import json
 
 from django.conf import settings
 
+from .models import Person
+from .services import PeopleQuery, search_people
+
 
 @functools.cache
 def roadmap() -> dict:
@@ -48,9 +51,6 @@ def retirement_date(birth_date: datetime.date | None, gender: str) -> datetime.d
 def upcoming(user, *, unit_id: int | None = None, months: int = 12, day: datetime.date | None = None) -> list[tuple]:
     """(person, retirement day) of working people the user may see who retire within `months` from `day`, soonest first.
     Reading birth dates needs their clearance, as filtering by age does (search_people refuses otherwise)."""
-    from .models import Person
-    from .services import PeopleQuery, search_people
-
     day = day or datetime.date.today()
     end = _add_months(day, months + 1) - datetime.timedelta(days=1)
     youngest = min(rule["age_months_before"] for rule in roadmap()["by_gender"].values()) // 12  # nobody retires younger
