@@ -9,5 +9,6 @@ def navigation(request):
         return {}
     return {"nav": {"org_manage": authz.can(user, "org.manage"), "accounts_view": authz.can(user, "accounts.view"),
                     "people_view": authz.can(user, "people.view"), "approve": authz.can(user, "records.approve") or authz.can(user, "records.approve_head"),
-                    "own_record": authz.can(user, "self.view")},
+                    "own_record": authz.can(user, "self.view"),
+                    "arrivals": authz.can(user, "people.edit") or authz.can(user, "arrivals.decide")},
             "password_due": password_change_due(user)}

@@ -303,6 +303,12 @@ def _close(actor, user: User, written_request: WrittenRequest | None, details: d
     authz.forget(user)
 
 
+def close_for_unit_end(actor, user: User, *, details: dict) -> None:
+    """The agency or system account of a unit that a reorganization ends closes with it; runs in the plan's transaction."""
+    _close(actor, user, None, details)
+    record(actor, "accounts.close", obj=user, unit_id=user.unit_id, details=details)
+
+
 def account_after_departure(actor, user: User, *, status: str, decision: str, keep_reading: bool, request=None) -> None:
     """A person leaves the state sector (R-8.5): their account closes on the decision that records it; a retiree may keep
     reading their own record (RETIREES_READ_OWN_RECORD), every grant turned read-only. Runs in the caller's transaction."""

@@ -19,6 +19,16 @@ def record(actor, action: str, *, obj=None, unit_id: int | None = None, outcome:
     return event
 
 
+def record_many(actor, action: str, model, rows, *, request=None) -> int:
+    """Append one event per (object id, unit id, details) row in bulk: a reorganization moving thousands of people."""
+    actor = actor if getattr(actor, "is_authenticated", False) else None
+    label, address = model._meta.label_lower, client_ip(request)
+    events = [AuditEvent(actor=actor, action=action, object_type=label, object_id=str(pk), unit_id=unit_id, details=details,
+                         ip_address=address) for pk, unit_id, details in rows]
+    AuditEvent.objects.bulk_create(events, batch_size=1000)
+    return len(events)
+
+
 def record_refusal(actor, action: str, *, reason: str, unit_id: int | None = None, details: dict | None = None, request=None):
     """Audit a refused attempt; call it after the refused transaction has rolled back, so the record survives."""
     return record(actor, action, unit_id=unit_id, outcome="refused", details={"reason": reason, **(details or {})}, request=request)

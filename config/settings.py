@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "people",
     "approvals",
     "movements",
+    "compliance",
 ]
 
 MIDDLEWARE = [

@@ -37,9 +37,10 @@ def transfer(actor, person: Person, *, to_unit_id: int, decision_number: str, de
     if not versions_on(max(effective_on, today)).filter(unit_id=to_unit_id).exists():
         _refuse(actor, _("To: the unit does not exist on the effective date (dissolved, or not yet created)."), "to_unit", person.unit_id,
                 request)
-    if not (authz.can(actor, "people.edit", person.unit_id) and authz.can(actor, "people.edit", to_unit_id)):
+    same_unit = to_unit_id == person.unit_id and authz.can(actor, "people.edit", person.unit_id)
+    if not (same_unit or to_unit_id in transfer_targets(actor, person.unit_id, today)):
         record_refusal(actor, ACTION, reason="out of scope", unit_id=person.unit_id, request=request)
-        raise PermissionDenied(_("Both units must be among those whose records you keep."))
+        raise PermissionDenied(_("Both units must be among those whose records you keep, or communes your body administers."))
     problem = None
     recruited = approved_record(person)["employment"].get("recruited_on") if person.version else None
     if person.is_closed:
@@ -85,6 +86,19 @@ def transfer(actor, person: Person, *, to_unit_id: int, decision_number: str, de
         record_refusal(actor, ACTION, reason=exc.message, unit_id=person.unit_id, request=request)
         raise
     return moved
+
+
+def transfer_targets(actor, from_unit_id: int, day: datetime.date) -> set[int]:
+    """The units the actor may move a person of this unit to. Within one authority: both units are among those whose
+    records the actor keeps (R-8.1). Between communes under one administering body: that body's officers move the record
+    and issue the person's access on the new commune (R-8.2)."""
+    edit = authz.scope(actor, "people.edit", day)
+    targets = set(edit.unit_ids) if from_unit_id in edit else set()
+    body = versions_on(day).filter(unit_id=from_unit_id).values_list("managing_body_id", flat=True).first()
+    if body is not None and body in edit:
+        targets |= set(versions_on(day).filter(managing_body_id=body).values_list("unit_id", flat=True))
+    targets.discard(from_unit_id)
+    return targets
 
 
 def apply(moved: Transfer, actor) -> Transfer:

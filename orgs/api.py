@@ -118,6 +118,7 @@ class MoveIn(Decision):
 
 class DissolveIn(Decision):
     children_to: int | str | None = None
+    people_to: int | str | None = None
 
 
 class QuotaIn(Schema):
@@ -252,7 +253,7 @@ def move_unit(request, unit_id: DbId, payload: MoveIn):
 
 @router.post("/units/{unit_id}/dissolve", response={200: ChangeOut, 400: ErrorOut, 403: ErrorOut}, summary="Dissolve a unit")
 def dissolve_unit(request, unit_id: DbId, payload: DissolveIn):
-    params = {"unit": unit_id, "children_to": payload.children_to}
+    params = {"unit": unit_id, "children_to": payload.children_to, "people_to": payload.people_to}
     return _change(request, "dissolve", params, payload, f"Giải thể đơn vị #{unit_id}")
 
 

@@ -66,6 +66,8 @@ class MoveForm(DecisionFields):
 
 class DissolveForm(DecisionFields):
     children_to = forms.CharField(label=_("Move its sub-units to (code)"), max_length=13, required=False)
+    people_to = forms.CharField(label=_("Its people go to (code)"), max_length=13, required=False,
+                                help_text=_("Needed when the unit still has working people; closed records go to the unit above."))
 
 
 class PlanForm(forms.Form):
@@ -90,6 +92,8 @@ class StepForm(forms.Form):
     level = forms.ChoiceField(label=_("Unit level"), required=False)
     keep_source = forms.BooleanField(label=_("The unit continues (tách)"), required=False)
     children_to = forms.CharField(label=_("Move its sub-units to (code)"), required=False, max_length=13)
+    people_to = forms.CharField(label=_("Its people go to (code)"), required=False, max_length=13)
+    people = forms.CharField(label=_("People who move to the new unit (record numbers, comma separated)"), required=False, max_length=20000)
 
     # Which inputs each operation uses, for the page and for building params.
     FIELDS = {
@@ -98,8 +102,8 @@ class StepForm(forms.Form):
         "move": ["unit", "parent"],
         "merge": ["unit", "target"],
         "consolidate": ["sources", "name", "short_name", "code", "kind", "level", "parent"],
-        "split": ["unit", "name", "short_name", "code", "kind", "level", "keep_source"],
-        "dissolve": ["unit", "children_to"],
+        "split": ["unit", "name", "short_name", "code", "kind", "level", "keep_source", "people"],
+        "dissolve": ["unit", "children_to", "people_to"],
     }
 
     def __init__(self, *args, **kwargs):
@@ -123,8 +127,9 @@ class StepForm(forms.Form):
             new = {**unit_fields, **({"parent": data["parent"]} if data["parent"] else {})}
             return {"sources": sources, "new": new}
         if op == "split":
-            return {"source": data["unit"], "keep_source": data["keep_source"], "new_units": [unit_fields]}
-        return {"unit": data["unit"], "children_to": data["children_to"] or None}
+            part = {**unit_fields, **({"people": data["people"]} if data["people"] else {})}
+            return {"source": data["unit"], "keep_source": data["keep_source"], "new_units": [part]}
+        return {"unit": data["unit"], "children_to": data["children_to"] or None, "people_to": data["people_to"] or None}
 
 
 # Vietnamese names an officer may type in a spreadsheet's "operation" column.

@@ -52,6 +52,21 @@ class StepOutcome:
     children_moved: int = 0
     positions_moved: int = 0
     quotas_moved: int = 0
+    people_moved: int = 0
+
+
+@dataclass
+class PeopleRule:
+    """Where a step sends the people of a unit: the listed ones to their new units and, when the unit ends, everyone else
+    to `successor`. Closed records of a dissolved unit with no successor go to `archive_to`, the unit above, which keeps
+    the archive. movements.reorganization carries the people by these rules."""
+
+    position: int
+    unit_id: int
+    ends: bool
+    successor: int | None = None
+    listed: dict[int, int] = field(default_factory=dict)  # person id -> unit
+    archive_to: int | None = None
 
 
 def fmt_date(day: datetime.date) -> str:
@@ -178,6 +193,7 @@ PARAM_LABELS = {
     "kind": gettext_lazy("unit kind"), "level": gettext_lazy("unit level"), "keep_source": gettext_lazy("the unit continues"),
     "children_to": gettext_lazy("sub-units go to"), "children": gettext_lazy("sub-units"), "address": gettext_lazy("address"),
     "managing_body": gettext_lazy("managing body"), "quotas": gettext_lazy("staffing quotas"), "positions": gettext_lazy("job positions"),
+    "people": gettext_lazy("people (record numbers)"), "people_to": gettext_lazy("its people go to"),
 }
 
 
@@ -253,6 +269,7 @@ class TreeState:
         self._amended: dict[int, UnitVersion] = {}
         self._new: list[UnitVersion] = []
         self._ended: dict[str, list[int]] = {}
+        self.people_rules: list[PeopleRule] = []
 
     def _catalog(self, code: str) -> dict[str, CatalogEntry]:
         return {entry.code: entry for entry in catalog_entries(code, as_of=self.day)}
@@ -583,6 +600,7 @@ def _op_merge(state, step, params):
     outcome.quotas_moved = state.add_quotas(target, state.quotas_from(source))
     state.end(source, Unit.EndReason.MERGED, step)
     state.succession(source, target, step)
+    state.people_rules.append(PeopleRule(step.position, source, ends=True, successor=target))
     return outcome
 
 
@@ -612,6 +630,7 @@ def _op_consolidate(state, step, params):
         outcome.quotas_moved += state.add_quotas(target, state.quotas_from(source))
         state.end(source, Unit.EndReason.CONSOLIDATED, step)
         state.succession(source, target, step)
+        state.people_rules.append(PeopleRule(step.position, source, ends=True, successor=target))
     return outcome
 
 
@@ -627,6 +646,7 @@ def _op_split(state, step, params):
     outcome = StepOutcome(step.position, step.operation, _("Split %(source)s") % {"source": name})
     remaining_quotas = state.quotas_from(source)
     created = []
+    rule = PeopleRule(step.position, source, ends=not keep_source)
     for part in parts:
         part = dict(part or {})
         part.setdefault("parent", state.open[source].parent_id)
@@ -647,6 +667,11 @@ def _op_split(state, step, params):
             remaining_quotas[key] -= amount
         outcome.quotas_moved += state.add_quotas(target, quotas)
         state.succession(source, target, step)
+        for person_id in _person_ids(part.get("people")):
+            if person_id in rule.listed:
+                raise ReorgError(_("Record no. %(id)s is listed for two new units.") % {"id": person_id}, "people")
+            rule.listed[person_id] = target
+    state.people_rules.append(rule)
     if keep_source:
         for key, amount in remaining_quotas.items():
             state.set_quota_amount(source, key, amount)
@@ -656,15 +681,34 @@ def _op_split(state, step, params):
         outcome.children_moved += state.move_children(source, first, step)
         outcome.positions_moved += state.move_positions(source, first)
         outcome.quotas_moved += state.add_quotas(first, {k: v for k, v in remaining_quotas.items() if v})
+        rule.successor = first
         state.end(source, Unit.EndReason.SPLIT, step)
         outcome.units_ended.append(name)
     return outcome
+
+
+def _person_ids(refs) -> list[int]:
+    """Record numbers (person ids) listed in a step."""
+    if refs in (None, "", []):
+        return []
+    try:
+        ids = [int(ref) for ref in (refs if isinstance(refs, list) else str(refs).replace(";", ",").split(",")) if str(ref).strip()]
+    except (TypeError, ValueError) as exc:
+        raise ReorgError(_("People are listed by their record numbers, separated by commas."), "people") from exc
+    if any(pk <= 0 for pk in ids):
+        raise ReorgError(_("People are listed by their record numbers, separated by commas."), "people")
+    return ids
 
 
 def _op_dissolve(state, step, params):
     unit_id = state.resolve(params.get("unit"), "unit")
     name = state.name(unit_id)
     outcome = StepOutcome(step.position, step.operation, _("Dissolve %(unit)s") % {"unit": name}, units_ended=[name])
+    people_to = None
+    if params.get("people_to") not in (None, ""):
+        people_to = state.resolve(params["people_to"], "people_to")
+        if people_to == unit_id:
+            raise ReorgError(_("The people of a dissolved unit go to another unit."), "people_to")
     if params.get("children_to") not in (None, ""):
         target = state.resolve(params["children_to"], "children_to")
         if target == unit_id or target in state.descendants(unit_id):
@@ -678,7 +722,9 @@ def _op_dissolve(state, step, params):
         )
     for position in list(state.positions.get(unit_id, {}).values()):
         state.close_position(unit_id, position)
+    parent_id = state.open[unit_id].parent_id
     state.end(unit_id, Unit.EndReason.DISSOLVED, step)
+    state.people_rules.append(PeopleRule(step.position, unit_id, ends=True, successor=people_to, archive_to=people_to or parent_id))
     return outcome
 
 
@@ -693,7 +739,11 @@ OPERATIONS = {
 }
 
 
-def _run_steps(plan: ReorgPlan, allowed: frozenset[int] | None) -> list[StepOutcome]:
+def _run_steps(plan: ReorgPlan, allowed: frozenset[int] | None, user=None) -> list[StepOutcome]:
+    # People, their accounts' scopes and their pending changes follow the tree in the same transaction, so a preview
+    # shows them and a refusal about a person leaves the tree untouched too.
+    from movements.reorganization import carry_people
+
     state = TreeState(plan.effective_date, allowed)
     outcomes = []
     for step in plan.steps.order_by("position"):
@@ -703,6 +753,9 @@ def _run_steps(plan: ReorgPlan, allowed: frozenset[int] | None) -> list[StepOutc
             exc.position = step.position
             raise
     state.flush()
+    moved = carry_people(plan, state.people_rules, user)
+    for outcome in outcomes:
+        outcome.people_moved = moved.get(outcome.position, 0)
     return outcomes
 
 
@@ -723,6 +776,7 @@ class Preview:
             "children_moved": sum(o.children_moved for o in self.outcomes),
             "positions_moved": sum(o.positions_moved for o in self.outcomes),
             "quotas_moved": sum(o.quotas_moved for o in self.outcomes),
+            "people_moved": sum(o.people_moved for o in self.outcomes),
         }
 
     def as_dict(self) -> dict:
@@ -818,7 +872,7 @@ def apply_plan(plan: ReorgPlan, user, today: datetime.date | None = None, allowe
         locked = ReorgPlan.objects.select_for_update().get(pk=plan.pk)
         if locked.status not in (ReorgPlan.Status.DRAFT, ReorgPlan.Status.SCHEDULED):
             raise ReorgError(_("This plan has already been applied."), "status")
-        preview = Preview(_run_steps(plan, allowed), None)
+        preview = Preview(_run_steps(plan, allowed, user), None)
         plan.status = ReorgPlan.Status.APPLIED
         plan.applied_by = user
         plan.applied_at = timezone.now()

@@ -173,7 +173,7 @@ def unit_dissolve(request, pk):
     form = DissolveForm(request.POST or None)
     context = {"form": form, "title": _("Dissolve %(name)s") % {"name": unit}, "unit": unit, "danger": True}
     if request.method == "POST" and form.is_valid():
-        params = {"unit": unit.pk, "children_to": form.cleaned_data["children_to"] or None}
+        params = {"unit": unit.pk, **{key: form.cleaned_data[key] or None for key in ("children_to", "people_to")}}
         return _change(request, form, "dissolve", params, context["title"], reverse("orgs:unit", args=[unit.pk]),
                        "orgs/unit_form.html", context)
     return render(request, "orgs/unit_form.html", context, status=400 if form.errors else 200)

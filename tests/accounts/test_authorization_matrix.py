@@ -17,6 +17,7 @@ from accounts.models import ApiToken, PasswordReport, Role, RoleGrant, WrittenRe
 from accounts.services import create_token
 from approvals.models import SigningBatch
 from config.api import api
+from movements.arrivals import request_arrival
 from orgs.models import JobPosition, ReorgPlan
 from people import services
 from tests.conftest import UserFactory, open_version
@@ -26,6 +27,7 @@ FINANCE, PLANNING = "000.00.01.H19", "000.00.02.H19"
 LOGIN_ONLY = "login only"  # any logged-in user: their own account pages, shared catalogs
 PUBLIC = "public"
 APPROVE = ("records.approve", "records.approve_head")  # either: a head or delegate, or a deputy for the head's record
+ARRIVALS = ("people.view", "arrivals.decide")  # the receiving unit's officers, or Sở Nội vụ
 MATRIX_PDF = b"%PDF-1.4 matrix\n%%EOF\n"
 
 # route name -> (action, what the scope is judged on)
@@ -63,6 +65,8 @@ PAGE_RULES = {
     "approvals:round": (APPROVE, None), "approvals:sign": (APPROVE, None), "approvals:batch": (APPROVE, "batch"),
     "approvals:reject": (APPROVE, "change_set"), "approvals:windows": ("approvals.open_window", None),
     "movements:transfer": ("people.edit", "person"),
+    "movements:arrivals": (ARRIVALS, None), "movements:arrival_new": ("people.edit", None),
+    "movements:arrival": (ARRIVALS, "arrival"), "movements:arrival_document": (ARRIVALS, "arrival"),
 }
 # API operation id -> (action, object)
 API_RULES = {
@@ -98,6 +102,9 @@ API_RULES = {
     "approvals_api_reject": (APPROVE, "change_set"), "approvals_api_rejections": ("people.view", "change_set"),
     "approvals_api_open_round": ("approvals.open_window", "unit"), "approvals_api_verification": ("people.view", "person"),
     "movements_api_create": ("people.edit", "person"), "movements_api_list_transfers": ("people.view", "person"),
+    "movements_api_create_arrival": ("people.edit", None), "movements_api_list_arrivals": (ARRIVALS, None),
+    "movements_api_get_arrival": (ARRIVALS, "arrival"), "movements_api_decide_arrival": ("arrivals.decide", "arrival"),
+    "movements_api_bring_in_arrival": ("arrivals.decide", "arrival"),
 }
 
 
@@ -122,6 +129,7 @@ API_BODIES = {
     "approvals_api_prepare": {"items": ["v1.1"], "certificates": "not a certificate"},
     "approvals_api_complete": {"signatures": []},
     "approvals_api_reject": {"reasons": {"contacts.phone": "Số điện thoại sai"}},
+    "movements_api_decide_arrival": {"approve": False, "reason": "Thử quyền"},
     "approvals_api_open_round": lambda ids: {"unit_id": ids["unit"], "opens_on": "2026-01-05", "closes_on": "2026-01-06", "reason": ""},
 }
 # Multipart operations: a written request with its scan.
@@ -132,9 +140,14 @@ API_MULTIPART = {
     "people_api_attach": {"section": "contacts"},
     "approvals_api_sign": {"items": ["v1.1"], "password": "x"},
     "movements_api_create": {"to_unit": FINANCE, "decision_number": "1/QĐ", "decision_date": "2026-01-05", "effective_on": "2026-01-05"},
+    "movements_api_create_arrival": {"to_unit": FINANCE, "origin": "province", "origin_agency": "Sở Tài chính TP.HCM", "full_name": "Lê Thị Hoa",
+                                     "birth_date": "1990-06-01", "citizen_id": "079190012345", "handover_on": "2026-01-05",
+                                     "request_number": "1/ĐN", "request_date": "2026-01-05"},
+    "movements_api_bring_in_arrival": {},
 }
 # The multipart field holding the file, "scan" by default.
-FILE_FIELDS = {"people_api_attach": "file", "approvals_api_sign": "p12", "movements_api_create": "file"}
+FILE_FIELDS = {"people_api_attach": "file", "approvals_api_sign": "p12", "movements_api_create": "file", "movements_api_create_arrival": "file",
+               "movements_api_bring_in_arrival": "file"}
 
 
 def page_routes(resolver=None, namespace=""):
@@ -176,6 +189,10 @@ def objects(small_tree, admin_user):
             "batch": SigningBatch.objects.create(approver=admin_user, certificates="", expires_at=timezone.now()).pk,
         }
         made[side].update(person_objects(unit, admin_user))
+        made[side]["arrival"] = request_arrival(admin_user, to_unit_id=unit.pk, origin="province", origin_agency="Bộ Tài chính",
+                                                full_name="Lê Thị Hoa", birth_date=datetime.date(1990, 6, 1),
+                                                citizen_id=f"0791900{unit.pk:05d}", handover_on=timezone.localdate(), request_number="2/ĐN",
+                                                request_date=timezone.localdate(), upload=SimpleUploadedFile("dn.pdf", MATRIX_PDF)).pk
     return made
 
 
@@ -225,7 +242,7 @@ def api_url(path, object_ids, rule_object):
     values = {"unit_id": object_ids["unit"], "position_id": object_ids["position"], "plan_id": object_ids["plan"],
               "code": "unit_kind", "position": 1, "user_id": object_ids["user"], "grant_id": object_ids["grant"],
               "token_id": object_ids.get("own_token", 0), "person_id": object_ids["person"], "change_set_id": object_ids["change_set"],
-              "batch_id": object_ids["batch"], "number": 1}
+              "batch_id": object_ids["batch"], "number": 1, "arrival_id": object_ids["arrival"]}
     for key, value in values.items():
         path = path.replace("{" + key + "}", str(value))
     return path

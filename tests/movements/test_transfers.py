@@ -17,7 +17,7 @@ from movements.services import apply_due, transfer
 from people import services as people
 from people.models import Person
 from tests.conftest import UserFactory, apply
-from tests.people.conftest import PDF, unit
+from tests.people.conftest import PDF, sample_record, unit
 
 TODAY = datetime.date.today()
 OFFICE = "000.01.01.H19"  # Văn phòng Sở Tài chính, beside the person's Phòng Ngân sách
@@ -125,3 +125,28 @@ def test_a_heads_role_does_not_follow_them_to_the_new_unit_R_8_1(person, hr):
     active = account.grants.filter(revoked_at__isnull=True).select_related("role")
     assert [(g.role.code, g.unit_id) for g in active] == [("employee", unit(OFFICE).pk)]
     assert account.grants.get(role__code="unit_head").changes.filter(action="revoke").exists()
+
+
+def test_between_communes_the_administering_body_moves_the_record_and_issues_the_access_R_8_2(small_tree, admin_user):
+    body = "000.00.02.H19"  # the body administering both communes (the tree keeps them under the province)
+    apply([{"operation": "update", "params": {"unit": "000.00.51.H19", "managing_body": body}},
+           {"operation": "create", "params": {"name": "UBND phường Long Bình", "code": "000.00.52.H19", "kind": "COMMUNE_COMMITTEE",
+                                              "level": "COMMUNE", "parent": "000.00.00.H19", "managing_body": body}}], admin_user, TODAY)
+    people.load_approved([(unit("000.00.51.H19").pk, sample_record())], approved_by=admin_user, valid_from=datetime.date(2025, 1, 1))
+    clerk = Person.objects.get()
+    account = UserFactory(username="congchuc.xa", grant=("employee", "000.00.51.H19"))
+    account.citizen_id_index = clerk.citizen_id_index
+    account.save()
+    people.link_account(clerk, account)
+    commune_officer = UserFactory(username="tccb.phuong", grant=("hr_officer", "000.00.51.H19"))
+    other_body = UserFactory(username="tccb.stc", grant=("hr_officer", "000.00.01.H19"))
+    body_officer = UserFactory(username="tccb.khdt", grant=("hr_officer", body))
+    longbinh = unit("000.00.52.H19").pk
+    for outsider in (commune_officer, other_body):
+        with pytest.raises(PermissionDenied):
+            transfer(outsider, clerk, **decision(to_unit_id=longbinh))
+    moved = transfer(body_officer, clerk, **decision(to_unit_id=longbinh))
+    clerk.refresh_from_db()
+    assert moved.state == Transfer.State.APPLIED and clerk.unit_id == longbinh
+    issued = account.grants.get(revoked_at__isnull=True)
+    assert issued.unit_id == longbinh and issued.granted_by == body_officer
