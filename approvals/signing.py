@@ -12,6 +12,7 @@ import asyncio
 import datetime
 import functools
 import hashlib
+import os
 import secrets
 import threading
 import urllib.parse
@@ -363,6 +364,10 @@ def _validation_loop() -> asyncio.AbstractEventLoop:
     loop = asyncio.new_event_loop()
     threading.Thread(target=loop.run_forever, name="certificate-validation", daemon=True).start()
     return loop
+
+
+# A forked worker (verify_approvals --workers) inherits the loop but not its thread: it starts its own.
+os.register_at_fork(after_in_child=_validation_loop.cache_clear)
 
 
 def _validate_path(certificate, certificates, trust_roots, moment, crls, ocsps, extended_key_usage=None) -> None:

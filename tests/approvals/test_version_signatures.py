@@ -1,13 +1,15 @@
 """Approved versions signed in a batch and verified again from the stored data: tampering is detected (R-3.11, R-19.1)."""
 
+import asyncio
 import io
+import multiprocessing
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from approvals import services
+from approvals import services, signing
 from approvals.signing import SoftwareSigner
 from people import services as people
 from people.models import Attachment, Document, RecordVersion
@@ -72,3 +74,15 @@ def test_the_record_page_shows_the_signature_status_and_signer_R_3_11(client, si
     RecordVersion.objects.filter(pk=version.pk).update(content={**version.content, "contacts": {"phone": "0900000000"}})
     page = client.get(f"/people/{person.pk}/").content.decode()
     assert "not valid: The stored record no longer matches what was signed." in page
+
+
+def _run_on_validation_loop() -> int:
+    return asyncio.run_coroutine_threadsafe(asyncio.sleep(0, result=7), signing._validation_loop()).result(timeout=10)
+
+
+def test_forked_verification_workers_validate_certificates_too_R_3_11():
+    """verify_approvals --workers forks after the parent has validated certificates; a child must not wait on the parent's
+    validation thread, which the fork did not copy."""
+    assert _run_on_validation_loop() == 7
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply_async(_run_on_validation_loop).get(timeout=30) == 7
