@@ -10,6 +10,7 @@ unit that keeps them in its archive.
 import datetime
 from collections import Counter, defaultdict
 
+from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -140,24 +141,42 @@ def _by_destination(pks, moved: dict[int, int]) -> dict[int, list[int]]:
 def _move_records(people: dict, moved: dict[int, int], day: datetime.date, actor) -> None:
     """Working records get their next version in the new unit; open change sets based on the version it copies follow it."""
     working = [pk for pk in moved if people[pk][2] not in Person.CLOSED and people[pk][3] >= 1]
-    closed = [pk for pk in moved if pk not in set(working)]
+    closed = list(moved.keys() - set(working))
     now = timezone.now()
+    for unit_id, pks in _by_destination(working, moved).items():
+        for batch in _batches(pks):
+            _copy_current_versions(batch, unit_id, day, actor, now)
+            Person.objects.filter(pk__in=batch).update(unit_id=unit_id, version=F("version") + 1)
     for batch in _batches(working):
-        current = RecordVersion.objects.filter(person_id__in=batch, number=F("person__version"))
-        RecordVersion.objects.bulk_create([
-            RecordVersion(person_id=v.person_id, number=v.number + 1, valid_from=max(day, v.valid_from), content=v.content, sealed=v.sealed,
-                          data_key_id=v.data_key_id, unit_id=moved[v.person_id], approved_at=now, approved_by=actor)
-            for v in current.only("person_id", "number", "valid_from", "content", "sealed", "data_key_id")
-        ], batch_size=500)
         rebased = [pk for pk, person_id, base in ChangeSet.objects.filter(person_id__in=batch, state__in=ChangeSet.OPEN)
                    .values_list("pk", "person_id", "base_version") if base == people[person_id][3]]
         ChangeSet.objects.filter(pk__in=rebased).update(base_version=F("base_version") + 1)
-    for unit_id, pks in _by_destination(working, moved).items():
-        for batch in _batches(pks):
-            Person.objects.filter(pk__in=batch).update(unit_id=unit_id, version=F("version") + 1)
     for unit_id, pks in _by_destination(closed, moved).items():
         for batch in _batches(pks):
             Person.objects.filter(pk__in=batch).update(unit_id=unit_id)
+
+
+def _copy_current_versions(person_ids: list[int], unit_id: int, day: datetime.date, actor, now) -> None:
+    """Each person's current version copied as the next one in `unit_id`, in one INSERT ... SELECT: the content and the
+    sealed part never leave the database (the ORM has no INSERT ... SELECT)."""
+    ops, version, person = connection.ops, RecordVersion._meta, Person._meta
+
+    def column(meta, name: str) -> str:
+        return ops.quote_name(meta.get_field(name).column)
+
+    targets = ["person", "number", "valid_from", "content", "sealed", "data_key", "unit", "change_set", "approved_at", "approved_by"]
+    placeholders = ", ".join(["%s"] * len(person_ids))
+    # Only quoted identifiers from the models' metadata are formatted in; every value is a parameter.
+    sql = (f"INSERT INTO {ops.quote_name(version.db_table)} ({', '.join(column(version, name) for name in targets)}) "  # noqa: S608
+           f"SELECT v.{column(version, 'person')}, v.{column(version, 'number')} + 1, "
+           f"CASE WHEN v.{column(version, 'valid_from')} > %s THEN v.{column(version, 'valid_from')} ELSE %s END, "
+           f"v.{column(version, 'content')}, v.{column(version, 'sealed')}, v.{column(version, 'data_key')}, %s, NULL, %s, %s "
+           f"FROM {ops.quote_name(version.db_table)} v JOIN {ops.quote_name(person.db_table)} p "
+           f"ON p.{column(person, 'id')} = v.{column(version, 'person')} AND p.{column(person, 'version')} = v.{column(version, 'number')} "
+           f"WHERE p.{column(person, 'id')} IN ({placeholders})")
+    start = ops.adapt_datefield_value(day)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [start, start, unit_id, ops.adapt_datetimefield_value(now), getattr(actor, "pk", None), *person_ids])
 
 
 def _move_grants(carry: _Carry, moved: dict[int, int], day: datetime.date, actor, plan) -> None:

@@ -5,9 +5,12 @@ import subprocess
 import sys
 
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
-from accounts.models import Role, RoleGrant
+from accounts.models import Role, RoleGrant, User
+from movements import arrivals
+from movements.models import Arrival
 from orgs.demo import synthetic_steps
 from orgs.models import ReorgPlan, Unit, UnitVersion
 
@@ -32,6 +35,13 @@ def test_seed_demo_builds_the_province_once_and_prints_accounts(catalogs, capsys
     assert roles == set(Role.objects.values_list("code", flat=True))  # one demo account per role
     assert UnitVersion.objects.filter(valid_to__isnull=True, parent__isnull=True).count() == 1
     assert ReorgPlan.objects.filter(status="draft").exists()  # the example reform, ready to preview
+    # An arrival awaits Sở Nội vụ, and the record file the demo wrote brings it in
+    arrival, sonoivu = Arrival.objects.get(state="requested"), User.objects.get(username="sonoivu")
+    path = out.split("the record file to bring in: ")[1].split()[0].rstrip(".")
+    arrivals.decide(sonoivu, arrival, approve=True)
+    with open(path, "rb") as handle:
+        brought = arrivals.bring_in(sonoivu, arrival, upload=SimpleUploadedFile("ho-so.json", handle.read()))
+    assert brought.person.full_name == "Đặng Thị Thu Hà" and brought.person.unit_id == arrival.to_unit_id
     call_command("seed_demo")
     assert Unit.objects.count() == units
 
