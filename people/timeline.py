@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from orgs.models import UnitVersion
+from orgs.models import UnitSuccession, UnitVersion
 
 from . import services
 from .models import Person
@@ -55,14 +55,18 @@ def timeline(user, person: Person, *, request=None) -> list[Event]:
                                 % {"rank": row.get("rank_code") or "…", "step": row.get("step") or "…", "coefficient": row.get("coefficient") or "…"},
                                 row.get("decision") or ""))
     history: dict[int, list] = {}
-    versions = list(person.versions.order_by("number").values_list("valid_from", "unit_id"))
-    for start, end, unit_id, name in UnitVersion.objects.filter(unit_id__in={unit for _day, unit in versions}).values_list(
-            "valid_from", "valid_to", "unit_id", "name"):
+    # A version in a new unit comes from a transfer's decision or from a reorganization's (the units' succession).
+    versions = list(person.versions.order_by("number").values_list("valid_from", "unit_id", "transfer__decision_number"))
+    units = {unit for _day, unit, _decision in versions}
+    for start, end, unit_id, name in UnitVersion.objects.filter(unit_id__in=units).values_list("valid_from", "valid_to", "unit_id", "name"):
         history.setdefault(unit_id, []).append((start, end, name))
+    links = UnitSuccession.objects.filter(predecessor_id__in=units, successor_id__in=units).select_related("step__plan")
+    reorganized = {(link.predecessor_id, link.successor_id): link.step.plan.decision_number for link in links}
     previous = None
-    for valid_from, unit_id in versions:
+    for valid_from, unit_id, decision in versions:
         if unit_id != previous:
-            events.append(Event(valid_from, "unit", _("In the unit %(unit)s") % {"unit": _unit_name(unit_id, valid_from, history)}))
+            events.append(Event(valid_from, "unit", _("In the unit %(unit)s") % {"unit": _unit_name(unit_id, valid_from, history)},
+                                decision or reorganized.get((previous, unit_id), "")))
             previous = unit_id
     for change in person.status_changes.all():
         events.append(Event(change.effective_on, "status", _("Status: %(status)s") % {"status": change.get_status_display()}, change.decision))

@@ -17,6 +17,7 @@ from orgs import services as orgs
 from orgs.models import ReorgPlan, Unit
 from people import services as people
 from people.models import ChangeSet, Person, RecordVersion
+from people.timeline import timeline
 from tests.conftest import UserFactory, apply
 from tests.people.conftest import PDF, RECORD, sample_record, unit
 
@@ -182,3 +183,14 @@ def test_the_plan_page_shows_the_people_each_step_moves_R_3_9(client, person, ad
         page = client.get(f"/orgs/plans/{plan.pk}/preview/", HTTP_ACCEPT_LANGUAGE="vi")
     assert "Số người chuyển" in page.content.decode()
     assert client.post(f"/api/v1/reorganizations/{plan.pk}/preview").json()["totals"]["people_moved"] == 1
+
+
+def test_the_timeline_names_the_decision_behind_each_unit_change_R_4_1(person, admin_user, hr):
+    transfer(hr, person, to_unit_id=unit(OFFICE).pk, decision_number="12/QĐ-STC", decision_date=TODAY - datetime.timedelta(days=2),
+             effective_on=TODAY - datetime.timedelta(days=2), upload=SimpleUploadedFile("qd.pdf", PDF))
+    plan = orgs.create_plan(title="sáp nhập", effective_date=TODAY, user=admin_user, decision_number="1234/QĐ-UBND",
+                            steps=[merge(OFFICE, INVEST_OFFICE)])
+    orgs.apply_plan(plan, admin_user)
+    units = [(event.text, event.decision) for event in timeline(admin_user, Person.objects.get()) if event.kind == "unit"]
+    assert units == [("In the unit Văn phòng Sở KH&ĐT", "1234/QĐ-UBND"), ("In the unit Văn phòng Sở Tài chính", "12/QĐ-STC"),
+                     ("In the unit Phòng Ngân sách", "")]

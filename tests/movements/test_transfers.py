@@ -127,7 +127,7 @@ def test_a_heads_role_does_not_follow_them_to_the_new_unit_R_8_1(person, hr):
     assert account.grants.get(role__code="unit_head").changes.filter(action="revoke").exists()
 
 
-def test_between_communes_the_administering_body_moves_the_record_and_issues_the_access_R_8_2(small_tree, admin_user):
+def test_between_communes_the_administering_body_moves_the_record_and_issues_the_access_R_8_2(client, small_tree, admin_user):
     body = "000.00.02.H19"  # the body administering both communes (the tree keeps them under the province)
     apply([{"operation": "update", "params": {"unit": "000.00.51.H19", "managing_body": body}},
            {"operation": "create", "params": {"name": "UBND phường Long Bình", "code": "000.00.52.H19", "kind": "COMMUNE_COMMITTEE",
@@ -145,6 +145,8 @@ def test_between_communes_the_administering_body_moves_the_record_and_issues_the
     for outsider in (commune_officer, other_body):
         with pytest.raises(PermissionDenied):
             transfer(outsider, clerk, **decision(to_unit_id=longbinh))
+    client.force_login(body_officer)  # the body's officer finds the other commune among the transfer page's units
+    assert "UBND phường Long Bình" in client.get(f"/movements/people/{clerk.pk}/transfer/").content.decode()
     moved = transfer(body_officer, clerk, **decision(to_unit_id=longbinh))
     clerk.refresh_from_db()
     assert moved.state == Transfer.State.APPLIED and clerk.unit_id == longbinh
