@@ -26,6 +26,7 @@ setup: install
 	$(PY) manage.py load_catalogs
 	$(PY) manage.py load_roles
 	$(PY) manage.py seed_demo
+	$(PY) manage.py compliance_daily --schedule
 
 # The web server and the background worker together; Ctrl-C stops both.
 run: setup

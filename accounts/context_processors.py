@@ -1,3 +1,5 @@
+from compliance.models import Reminder
+
 from . import authz
 from .services import password_change_due
 
@@ -10,5 +12,6 @@ def navigation(request):
     return {"nav": {"org_manage": authz.can(user, "org.manage"), "accounts_view": authz.can(user, "accounts.view"),
                     "people_view": authz.can(user, "people.view"), "approve": authz.can(user, "records.approve") or authz.can(user, "records.approve_head"),
                     "own_record": authz.can(user, "self.view"),
-                    "arrivals": authz.can(user, "people.edit") or authz.can(user, "arrivals.decide")},
+                    "arrivals": authz.can(user, "people.edit") or authz.can(user, "arrivals.decide"),
+                    "unread_reminders": Reminder.objects.filter(user=user, read_at__isnull=True).count()},
             "password_due": password_change_due(user)}

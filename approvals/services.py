@@ -32,6 +32,7 @@ from audit.services import record_refusal
 from common.crypto import blind_index
 from common.errors import ServiceError
 from common.text import nfc
+from compliance.services import refresh_soon
 from orgs.models import UnitVersion
 from orgs.services import ancestors_on, subtree_ids, versions_on
 from people.models import ChangeSet, Person, RecordVersion
@@ -404,6 +405,7 @@ def approve(actor, tokens: list[str], signer, *, request=None) -> list[VersionSi
                 if not made:  # the same key signs them all: one full check of its certificate is enough
                     _check_verification(verify(payload, signature, list(trust_roots()), crls=revocation_lists()))
                 made.append(_store(actor, item, version, previous, payload, signature, signer.certificate, now, request))
+            refresh_soon([signature.version.person_id for signature in made])
     except ServiceError as exc:
         _refused(actor, action, exc, request, tokens=len(tokens))
     return made
@@ -485,6 +487,7 @@ def complete_batch(actor, batch: SigningBatch, signatures: dict[int, bytes], *, 
                 made.append(_store(actor, item, version, previous, payload, signature, certificate, now, request))
             batch.state, batch.finished_at = SigningBatch.State.COMPLETED, now
             batch.save(update_fields=["state", "finished_at"])
+            refresh_soon([item.person.pk for item in items])
     except ServiceError as exc:
         SigningBatch.objects.filter(pk=batch.pk, state=SigningBatch.State.PREPARED).update(
             state=SigningBatch.State.REFUSED, finished_at=now, reason=exc.message)
@@ -537,6 +540,7 @@ def reject(actor, change_set: ChangeSet, *, reasons: dict[str, str], note: str =
             locked.save(update_fields=["state", "reason"])
             audit(actor, action, obj=locked, unit_id=person.unit_id, details={"person": person.pk, "fields": sorted(cleaned)}, request=request)
             transaction.on_commit(lambda: _notify_rejection(locked, rejection, paths))
+            refresh_soon([person.pk])  # the correction is now due
     except ServiceError as exc:
         _refused(actor, action, exc, request, change_set=change_set.pk)
     return rejection

@@ -89,7 +89,8 @@ def settle() -> None:
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            for table in ("people_person", "people_recordversion", "people_changeset", "accounts_rolegrant", "audit_auditevent"):
+            for table in ("people_person", "people_recordversion", "people_changeset", "accounts_rolegrant", "audit_auditevent",
+                          "compliance_obligation", "compliance_reminder"):
                 cursor.execute(f"VACUUM (ANALYZE) {table}")
             cursor.execute("CHECKPOINT")  # the plan's writes reach the disk now, not during the next figure
 
@@ -220,6 +221,7 @@ def main() -> None:
 
     rows += people_search(user, args.people)
     rows += people_reorganization()
+    rows += obligations()
     rows += approval_signatures(user)
     report(rows, connection.vendor, units)
 
@@ -339,6 +341,34 @@ def approval_signatures(user) -> list[tuple]:
     return [(f"approve and sign {signed} records in one batch (software key)", "< 10000 ms", sign_ms, None, sign_ms < 10_000 if signed else None),
             (f"verify all {stored} stored signatures again (verify_approvals, 2 workers)", "100,000 in < 300000 ms", verify_ms, None,
              verify_ms / max(stored, 1) * 100_000 < 300_000 if stored else None)]
+
+
+def obligations() -> list[tuple]:
+    """Every obligation derived from the data for the whole province (all new, then again with nothing new), and the day's
+    reminders; in a transaction rolled back afterwards."""
+    from django.db import transaction
+
+    from compliance.reminders import send_reminders
+    from compliance.services import refresh
+    from people.models import Person
+
+    people = Person.objects.count()
+    with transaction.atomic():
+        start = time.perf_counter()
+        first = refresh()
+        first_ms = (time.perf_counter() - start) * 1000
+        start = time.perf_counter()
+        refresh()
+        again_ms = (time.perf_counter() - start) * 1000
+        start = time.perf_counter()
+        sent = send_reminders()
+        remind_ms = (time.perf_counter() - start) * 1000
+        transaction.set_rollback(True)
+    settle()
+    return [(f"recompute every obligation for {people} people, from nothing ({first['created']} created)", "< 60000 ms", first_ms, None,
+             first_ms < 60_000),
+            ("recompute every obligation again (nightly, nothing new)", "< 60000 ms", again_ms, None, again_ms < 60_000),
+            (f"the day's reminders ({sent} added)", "", remind_ms, None, None)]
 
 
 def report(rows, vendor: str, units: int) -> None:

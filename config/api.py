@@ -14,6 +14,7 @@ from approvals.api import router as approvals_router
 from catalogs.api import router as catalogs_router
 from common.errors import ServiceError
 from common.text import clean_json
+from compliance.api import router as compliance_router
 from movements.api import router as movements_router
 from orgs.api import router as orgs_router
 from people.api import router as people_router
@@ -67,3 +68,4 @@ api.add_router("/", orgs_router)
 api.add_router("/", people_router)
 api.add_router("/", approvals_router)
 api.add_router("/", movements_router)
+api.add_router("/", compliance_router)

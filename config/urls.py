@@ -15,5 +15,6 @@ urlpatterns = [
     path("people/", include("people.urls")),
     path("approvals/", include("approvals.urls")),
     path("movements/", include("movements.urls")),
+    path("compliance/", include("compliance.urls")),
     path("api/v1/", api.urls),
 ]

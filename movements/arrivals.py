@@ -27,6 +27,7 @@ from audit.services import record_refusal
 from common.crypto import blind_index, current_data_key, seal, unseal
 from common.errors import ServiceError, document_too_large
 from common.text import nfc
+from compliance.services import refresh_soon
 from compliance.workdays import add_working_days, working_days_between
 from orgs.services import fmt_date, versions_on
 from people import services as people
@@ -119,6 +120,7 @@ def request_arrival(actor, *, to_unit_id: int, origin: str, origin_agency: str, 
                 document=people.stored_document(upload), due_on=due, requested_by=actor)
             audit(actor, ACTION, obj=arrival, unit_id=to_unit_id, request=request,
                   details={"origin": origin, "due_on": str(due), "late_working_days": working_days_between(due, today)})
+            refresh_soon([], [arrival.pk])
     except IntegrityError:
         _refuse(actor, _("Citizen ID: a request for this person is already open."), "citizen_id", to_unit_id, request)
     except ServiceError as exc:
@@ -187,6 +189,7 @@ def _bring_in(actor, arrival: Arrival, upload, request) -> Arrival:
     arrival.save(update_fields=["person", "state", "brought_in_by", "brought_in_at"])
     audit(actor, "movements.arrival_bring_in", obj=arrival, unit_id=arrival.to_unit_id, request=request,
           details={"person": person.pk, **details})
+    refresh_soon([person.pk], [arrival.pk])
     return arrival
 
 

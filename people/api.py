@@ -205,6 +205,20 @@ def own_record(request):
     return _record_out(request, person)
 
 
+class CheckOut(Schema):
+    version: int
+    checked_at: datetime.datetime
+
+
+@router.post("/people/me/check", response={200: CheckOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+             summary="Confirm one's own record is right as it stands (R-6.4)")
+def confirm_own_record(request):
+    person = services.person_for_user(request.user)
+    if person is None:
+        raise Http404("No record is linked to this account.")
+    return services.confirm_checked(request.user, person, request=request)
+
+
 @router.get("/people/{person_id}", response=RecordOut, summary="A record as the caller may see it; ?version=n or ?on=date for an earlier state")
 def get_record(request, person_id: DbId, version: int | None = Query(None, ge=0, le=2**31), on: datetime.date | None = None):
     return _record_out(request, _person(request, person_id), version, on)

@@ -175,3 +175,16 @@ class StatusChange(models.Model):
 
     class Meta:
         ordering = ["effective_on", "pk"]
+
+
+class RecordCheck(models.Model):
+    """The person confirms having checked their record and found it right (R-6.4, R-8.3c): the check asked of them when
+    they receive their account, when nothing needs changing."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="checks")
+    version = models.PositiveIntegerField(_("checked version"))
+    checked_at = models.DateTimeField(auto_now_add=True)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-checked_at", "-pk"]

@@ -30,10 +30,11 @@ from catalogs.models import CatalogEntry
 from common.crypto import blind_index, current_data_key, seal, unseal
 from common.errors import ServiceError, document_too_large
 from common.text import nfc, search_key
+from compliance.services import refresh_soon
 from orgs.services import subtree_ids, versions_on
 
 from .form import BY_NAME, SECTIONS, empty_record, section
-from .models import Attachment, ChangeSet, Document, Person, RecordVersion, StatusChange
+from .models import Attachment, ChangeSet, Document, Person, RecordCheck, RecordVersion, StatusChange
 from .validation import CatalogCodes, check_record, clean_section, completeness
 
 # What an upload must start with to be what it claims (R-6.4): the bytes decide, not the file name.
@@ -283,6 +284,7 @@ def create_person(actor, *, unit, sections: dict, request=None) -> tuple[Person,
         _store_sections(change_set, cleaned)
         change_set.save()
         audit(actor, action, obj=person, unit_id=unit.pk, details={"sections": sorted(cleaned)}, request=request)
+        refresh_soon([person.pk])  # R-6.3: the account is now due
     return person, change_set
 
 
@@ -291,6 +293,7 @@ def link_account(person: Person, user) -> None:
     if person.account_id is None and user.citizen_id_index == person.citizen_id_index:
         person.account = user
         person.save(update_fields=["account"])
+        refresh_soon([person.pk])  # R-6.4: the person's check is now due
 
 
 def edit_sections(actor, person: Person, sections: dict, *, request=None) -> ChangeSet:
@@ -429,6 +432,7 @@ def submit(actor, change_set: ChangeSet, *, note: str = "", request=None) -> Cha
         change_set.state, change_set.submitted_at, change_set.note = ChangeSet.State.SUBMITTED, timezone.now(), nfc(note)
         change_set.save(update_fields=["state", "submitted_at", "note"])
         audit(actor, action, obj=change_set, unit_id=person.unit_id, details={"sections": sorted(sections)}, request=request)
+        refresh_soon([person.pk])  # meets the person's check or correction; the month's approval is now due
     return change_set
 
 
@@ -494,6 +498,25 @@ def withdraw(actor, change_set: ChangeSet, *, request=None) -> ChangeSet:
         change_set.save(update_fields=["state", "decided_at", "decided_by"])
         audit(actor, action, obj=change_set, unit_id=person.unit_id, details={"person": person.pk}, request=request)
     return change_set
+
+
+def confirm_checked(actor, person: Person, *, request=None) -> RecordCheck:
+    """The person confirms their approved record is right as it stands (R-6.4, R-8.3c); changes go through a change set."""
+    action = "people.check"
+    if not (is_own(actor, person) and authz.can(actor, "self.edit")):
+        _deny(actor, action, person.unit_id, request)
+    if person.is_closed:
+        _refuse(actor, action, _("This record is closed (%(status)s) and read-only.") % {"status": person.get_status_display()}, "status",
+                person.unit_id, request)
+    if person.version == 0:
+        _refuse(actor, action, _("The record has no approved version yet: check the draft and submit it."), "change_set", person.unit_id,
+                request)
+    if open_change_set(person) is not None:
+        _refuse(actor, action, _("Changes are pending: submit or withdraw them instead."), "change_set", person.unit_id, request)
+    check = RecordCheck.objects.create(person=person, version=person.version, checked_by=actor)
+    refresh_soon([person.pk])
+    audit(actor, action, obj=person, unit_id=person.unit_id, details={"version": person.version}, request=request)
+    return check
 
 
 def set_status(actor, person: Person, *, status: str, effective_on: datetime.date, decision: str = "", note: str = "",

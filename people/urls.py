@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/print/", views.print_resume, name="print"),
     path("<int:pk>/timeline/", views.person_timeline, name="timeline"),
     path("<int:pk>/status/", views.change_status, name="status"),
+    path("me/checked/", views.confirm_checked, name="checked"),
     path("changes/<int:pk>/", views.change_set_detail, name="change_set"),
     path("changes/<int:pk>/upload/", views.upload, name="upload"),
     path("changes/<int:pk>/submit/", views.submit, name="submit"),

@@ -144,6 +144,8 @@ def person_detail(request, pk):
         "quality": services.quality(person, services.visible_sections(request.user, person)) if own or may_edit else None,
         "editable_sections": [s for s in SECTIONS if not own or s.editable_by_person],
         "unit_name": services.unit_name(person.unit_id),
+        "may_confirm": own and authz.can(request.user, "self.edit") and person.version and not person.is_closed and not pending,
+        "last_check": person.checks.first() if own else None,
     }
     return render(request, "people/detail.html", context)
 
@@ -262,6 +264,22 @@ def change_status(request, pk):
             messages.error(request, exc.message)
     else:
         messages.error(request, "; ".join(f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items()))
+    return redirect("people:detail", person.pk)
+
+
+@login_required
+@require_POST
+def confirm_checked(request):
+    """The person confirms their record is right as it stands (R-6.4)."""
+    person = services.person_for_user(request.user)
+    if person is None:
+        messages.info(request, _("No record is linked to your account yet. Ask your unit's personnel officer."))
+        return redirect("accounts:me")
+    try:
+        services.confirm_checked(request.user, person, request=request)
+        messages.success(request, _("Thank you: your check of the record is recorded."))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
     return redirect("people:detail", person.pk)
 
 

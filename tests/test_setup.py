@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from accounts.models import Role, RoleGrant, User
+from compliance.models import Obligation
 from movements import arrivals
 from movements.models import Arrival
 from orgs.demo import synthetic_steps
@@ -42,6 +43,7 @@ def test_seed_demo_builds_the_province_once_and_prints_accounts(catalogs, capsys
     with open(path, "rb") as handle:
         brought = arrivals.bring_in(sonoivu, arrival, upload=SimpleUploadedFile("ho-so.json", handle.read()))
     assert brought.person.full_name == "Đặng Thị Thu Hà" and brought.person.unit_id == arrival.to_unit_id
+    assert Obligation.objects.filter(kind="account", met_on__isnull=True).count() > 1000  # the demo's people have no account yet
     call_command("seed_demo")
     assert Unit.objects.count() == units
 

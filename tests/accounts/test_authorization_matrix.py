@@ -16,6 +16,7 @@ from accounts import authz
 from accounts.models import ApiToken, PasswordReport, Role, RoleGrant, WrittenRequest
 from accounts.services import create_token
 from approvals.models import SigningBatch
+from compliance.models import CalendarOverride, Obligation, Reminder
 from config.api import api
 from movements.arrivals import request_arrival
 from orgs.models import JobPosition, ReorgPlan
@@ -67,6 +68,10 @@ PAGE_RULES = {
     "movements:transfer": ("people.edit", "person"),
     "movements:arrivals": (ARRIVALS, None), "movements:arrival_new": ("people.edit", None),
     "movements:arrival": (ARRIVALS, "arrival"), "movements:arrival_document": (ARRIVALS, "arrival"),
+    "people:checked": (LOGIN_ONLY, None), "compliance:tasks": (LOGIN_ONLY, None), "compliance:reminders_read": (LOGIN_ONLY, None),
+    "compliance:obligations": ("people.view", None), "compliance:refresh": ("compliance.manage", None),
+    "compliance:calendar": ("org.view", None), "compliance:override_add": ("compliance.manage", None),
+    "compliance:override_remove": ("compliance.manage", None),
 }
 # API operation id -> (action, object)
 API_RULES = {
@@ -105,6 +110,11 @@ API_RULES = {
     "movements_api_create_arrival": ("people.edit", None), "movements_api_list_arrivals": (ARRIVALS, None),
     "movements_api_get_arrival": (ARRIVALS, "arrival"), "movements_api_decide_arrival": ("arrivals.decide", "arrival"),
     "movements_api_bring_in_arrival": ("arrivals.decide", "arrival"),
+    "people_api_confirm_own_record": (LOGIN_ONLY, None), "compliance_api_my_tasks": (LOGIN_ONLY, None),
+    "compliance_api_list_obligations": ("people.view", None), "compliance_api_refresh_obligations": ("compliance.manage", None),
+    "compliance_api_list_reminders": (LOGIN_ONLY, None), "compliance_api_read_reminder": (LOGIN_ONLY, None),  # another's: 404
+    "compliance_api_get_calendar": ("org.view", None), "compliance_api_add_override": ("compliance.manage", None),
+    "compliance_api_delete_override": ("compliance.manage", None),
 }
 
 
@@ -130,6 +140,7 @@ API_BODIES = {
     "approvals_api_complete": {"signatures": []},
     "approvals_api_reject": {"reasons": {"contacts.phone": "Số điện thoại sai"}},
     "movements_api_decide_arrival": {"approve": False, "reason": "Thử quyền"},
+    "compliance_api_add_override": {"day": "2099-01-03", "working": True, "reason": "Làm bù"},
     "approvals_api_open_round": lambda ids: {"unit_id": ids["unit"], "opens_on": "2026-01-05", "closes_on": "2026-01-06", "reason": ""},
 }
 # Multipart operations: a written request with its scan.
@@ -193,6 +204,11 @@ def objects(small_tree, admin_user):
                                                 full_name="Lê Thị Hoa", birth_date=datetime.date(1990, 6, 1),
                                                 citizen_id=f"0791900{unit.pk:05d}", handover_on=timezone.localdate(), request_number="2/ĐN",
                                                 request_date=timezone.localdate(), upload=SimpleUploadedFile("dn.pdf", MATRIX_PDF)).pk
+        made[side]["reminder"] = Reminder.objects.create(obligation=Obligation.objects.create(
+            key=f"matrix:{side}", kind="account", unit=unit, start_on=timezone.localdate(), due_on=timezone.localdate()), stage="due",
+            user=admin_user).pk
+        made[side]["override"] = CalendarOverride.objects.create(day=datetime.date(2099, 1, 10 + len(side)), working=True, reason="thử",
+                                                                 created_by=admin_user).pk
     return made
 
 
@@ -242,7 +258,8 @@ def api_url(path, object_ids, rule_object):
     values = {"unit_id": object_ids["unit"], "position_id": object_ids["position"], "plan_id": object_ids["plan"],
               "code": "unit_kind", "position": 1, "user_id": object_ids["user"], "grant_id": object_ids["grant"],
               "token_id": object_ids.get("own_token", 0), "person_id": object_ids["person"], "change_set_id": object_ids["change_set"],
-              "batch_id": object_ids["batch"], "number": 1, "arrival_id": object_ids["arrival"]}
+              "batch_id": object_ids["batch"], "number": 1, "arrival_id": object_ids["arrival"], "reminder_id": object_ids["reminder"],
+              "override_id": object_ids["override"]}
     for key, value in values.items():
         path = path.replace("{" + key + "}", str(value))
     return path

@@ -4,9 +4,12 @@ import datetime
 
 import pytest
 
+from compliance.models import CalendarOverride
 from compliance.workdays import add_working_days, is_working_day, working_days_between
+from tests.conftest import UserFactory
 
 D = datetime.date
+pytestmark = pytest.mark.django_db  # Sở Nội vụ's overrides live in the database
 
 
 @pytest.mark.parametrize(("day", "working"), [
@@ -30,3 +33,12 @@ def test_five_working_days_across_the_april_holidays_R_6_3():
     assert add_working_days(D(2026, 4, 24), 5) == D(2026, 5, 6)  # 27/4, 30/4 and 1/5 are off
     assert working_days_between(D(2026, 4, 24), D(2026, 5, 6)) == 5
     assert working_days_between(D(2026, 5, 6), D(2026, 4, 24)) == 0
+
+
+def test_overrides_entered_by_sonoivu_win_over_the_package():
+    officer = UserFactory(username="sonoivu")
+    CalendarOverride.objects.create(day=D(2026, 12, 7), working=False, reason="Nghỉ thêm theo thông báo", created_by=officer)
+    CalendarOverride.objects.create(day=D(2026, 12, 12), working=True, reason="Làm bù ngày thứ Bảy", created_by=officer)
+    assert not is_working_day(D(2026, 12, 7)) and is_working_day(D(2026, 12, 12))
+    assert add_working_days(D(2026, 12, 4), 4) == D(2026, 12, 11)  # Monday 7/12 is off
+    assert add_working_days(D(2026, 12, 4), 5) == D(2026, 12, 12)  # and Saturday 12/12 is worked

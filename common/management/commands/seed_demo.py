@@ -9,6 +9,7 @@ from accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_accounts
 from accounts.models import citizen_id_index
 from accounts.services import load_roles
 from approvals.demo import DEMO_KEY_PASSWORD, DEMO_SIGNERS, seed_demo_signing
+from compliance.services import refresh
 from movements.demo import seed_demo_arrival
 from orgs.demo import seed_demo_tree
 from orgs.models import ReorgPlan, Unit, UnitVersion
@@ -44,8 +45,10 @@ class Command(BaseCommand):
                 keys = seed_demo_signing(admin, {name: citizen_ids[name] for name in DEMO_SIGNERS}, root_unit())
                 officer = next(user for user, role in accounts if role.code == "hr_officer")
                 arrival_file = seed_demo_arrival(officer, day=DEMO_DAY, seed=DEMO_SEED)
+                obligations = refresh()["created"]
             self.stdout.write(f"Demo province seeded: {plan.steps.count()} units, {len(citizen_ids) + people} people.")
             self.stdout.write(f"Demo signing keys of {', '.join(DEMO_SIGNERS)} in {keys} (password: {DEMO_KEY_PASSWORD}).")
+            self.stdout.write(f"{obligations} obligations of the regulation tracked (/compliance/obligations/).")
             self.stdout.write(f"An arrival awaits Sở Nội vụ (/movements/arrivals/); the record file to bring in: {arrival_file}.")
         if settings.DEMO_MODE:
             self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")

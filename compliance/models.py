@@ -1,0 +1,94 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CalendarOverride(models.Model):
+    """A day the government's announcement makes different from the `holidays` calendar: a swapped Saturday worked, an
+    extra day off. Entered by Sở Nội vụ; deadlines counted in working days follow it."""
+
+    day = models.DateField(_("day"), unique=True)
+    working = models.BooleanField(_("working day"))
+    reason = models.CharField(_("reason"), max_length=300)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day"]
+
+
+class Obligation(models.Model):
+    """A deadline of the regulation that applies to someone: created when its trigger happens (a record opened, an account
+    issued, a change sent back, records awaiting the month's approval), met when what it asks is done. `key` makes its
+    creation idempotent: recomputing finds the same obligation again."""
+
+    class Kind(models.TextChoices):
+        ACCOUNT = "account", _("create the personal account")
+        FIRST_ENTRY = "first_entry", _("check and complete one's record")
+        CORRECTION = "correction", _("correct the changes sent back")
+        APPROVAL = "approval", _("approve the unit's records of the month")
+        ARRIVAL_REQUEST = "arrival_request", _("ask Sở Nội vụ to bring an arriving person's record in")
+
+    # Who must act: the person, the unit (its HR officers) or its head (and delegates).
+    OWNER = {"account": "unit", "first_entry": "person", "correction": "person", "approval": "head", "arrival_request": "unit"}
+    RULE = {"account": "R-6.3", "first_entry": "R-6.4", "correction": "R-6.5", "approval": "R-7.1", "arrival_request": "R-8.3"}
+
+    key = models.CharField(max_length=80, unique=True)
+    kind = models.CharField(_("obligation"), max_length=20, choices=Kind.choices)
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("unit"))
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, null=True, related_name="obligations")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="obligations")
+    start_on = models.DateField(_("since"))
+    working_days = models.PositiveSmallIntegerField(null=True)  # None: a calendar deadline (the month's end)
+    due_on = models.DateField(_("due on"))
+    met_on = models.DateField(_("met on"), null=True)
+    dropped_on = models.DateField(_("no longer due since"), null=True)  # the person left, the change was withdrawn
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        indexes = [
+            models.Index(fields=["unit", "met_on"], name="obligation_unit_open"),
+            models.Index(fields=["owner", "met_on"], name="obligation_owner_open"),
+            models.Index(fields=["met_on", "due_on"], name="obligation_open_due"),
+        ]
+
+    @property
+    def rule(self) -> str:
+        return self.RULE[self.kind]
+
+    @property
+    def owner_kind(self) -> str:
+        return self.OWNER[self.kind]
+
+    def state(self, today) -> str:
+        if self.dropped_on is not None:
+            return "dropped"
+        if self.met_on is not None:
+            return "late" if self.met_on > self.due_on else "done"
+        return "overdue" if today > self.due_on else "open"
+
+
+class Reminder(models.Model):
+    """One reminder of an obligation to one user at one stage: before the due date, on it, and after it escalating to the
+    head and the body above. Unique, so a worker restarted mid-run never sends the same reminder twice; `emailed_at` is set
+    once the e-mail left."""
+
+    class Stage(models.TextChoices):
+        SOON = "soon", _("due soon")
+        DUE = "due", _("due today")
+        OVERDUE = "overdue", _("overdue")
+        HEAD = "head", _("overdue: escalated to the head")
+        BODY = "body", _("overdue: escalated to the body above")
+
+    obligation = models.ForeignKey(Obligation, on_delete=models.CASCADE, related_name="reminders")
+    stage = models.CharField(max_length=8, choices=Stage.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reminders")
+    created_at = models.DateTimeField(auto_now_add=True)
+    emailed_at = models.DateTimeField(null=True)
+    read_at = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["obligation", "stage", "user"], name="one_reminder_per_stage_and_user")]
+        indexes = [models.Index(fields=["user", "read_at"], name="reminder_user_unread")]

@@ -1,0 +1,35 @@
+import datetime
+
+from django.utils import timezone
+from django_tasks import TaskResultStatus, default_task_backend, task
+
+DAILY_AT = datetime.time(1, 0)  # local time
+
+
+def next_run(now: datetime.datetime | None = None) -> datetime.datetime:
+    now = timezone.localtime(now)
+    start = timezone.make_aware(datetime.datetime.combine(now.date(), DAILY_AT))
+    return start if start > now else start + datetime.timedelta(days=1)
+
+
+@task()
+def daily() -> dict:
+    """Every night: recompute the obligations from the data, send the day's reminders, and come back tomorrow."""
+    from .reminders import send_reminders
+    from .services import refresh
+
+    result = {**refresh(), "reminders": send_reminders()}
+    schedule_daily(force=True)
+    return result
+
+
+def schedule_daily(force: bool = False) -> bool:
+    """Have the worker run `daily` at the next DAILY_AT, unless a run is already waiting (the database backend can tell)."""
+    if not force and default_task_backend.__class__.__name__ == "DatabaseBackend":
+        from django_tasks_db.models import DBTaskResult
+
+        waiting = DBTaskResult.objects.filter(task_path=daily.module_path, status=TaskResultStatus.READY)
+        if waiting.exists():
+            return False
+    daily.using(run_after=next_run()).enqueue()
+    return True

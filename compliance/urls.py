@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "compliance"
+urlpatterns = [
+    path("tasks/", views.tasks, name="tasks"),
+    path("tasks/read/", views.reminders_read, name="reminders_read"),
+    path("obligations/", views.obligations, name="obligations"),
+    path("obligations/refresh/", views.refresh, name="refresh"),
+    path("calendar/", views.calendar_page, name="calendar"),
+    path("calendar/overrides/", views.override_add, name="override_add"),
+    path("calendar/<int:pk>/remove/", views.override_remove, name="override_remove"),
+]

@@ -1,0 +1,124 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import authz
+from common.errors import ServiceError
+from orgs.services import subtree_unit_ids, unit_by_code
+
+from . import services
+from .forms import ObligationFilter, OverrideForm
+from .models import CalendarOverride, Reminder
+from .reminders import describe
+from .workdays import holidays_of
+
+
+@login_required
+def tasks(request):
+    """What the user must do, soonest first, and the reminders they received (R-6.3 to R-8.4)."""
+    today = timezone.localdate()
+    mine = list(services.my_tasks(request.user)[:500])
+    reminders = list(Reminder.objects.filter(user=request.user).select_related("obligation__person")[:50])
+    rows = [{"obligation": o, "state": o.state(today)} for o in mine]
+    return render(request, "compliance/tasks.html", {
+        "rows": rows, "reminders": [{"reminder": r, "text": describe(r)} for r in reminders],
+        "unread": sum(1 for r in reminders if r.read_at is None)})
+
+
+@login_required
+@require_POST
+def reminders_read(request):
+    Reminder.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    return redirect("compliance:tasks")
+
+
+@login_required
+def obligations(request):
+    """The obligations of the units in the user's scope: the unit sees its own, every body above sees those under it."""
+    if not authz.can(request.user, "people.view"):
+        raise PermissionDenied(_("You are not allowed to do this for this unit."))
+    today = timezone.localdate()
+    form = ObligationFilter(request.GET or None)
+    found = services.visible(request.user)
+    error = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["unit"]:
+                found = found.filter(unit_id__in=subtree_unit_ids(unit_by_code(data["unit"]).pk, today))
+        except ServiceError as exc:
+            error = exc.message
+        if data["kind"]:
+            found = found.filter(kind=data["kind"])
+        listed = services.filter_state(found, data["state"], today)
+    else:
+        listed = found
+    return render(request, "compliance/obligations.html", {
+        "form": form, "error": error, "summary": services.summary(found, today),
+        "rows": [{"obligation": o, "state": o.state(today)} for o in listed.select_related("unit", "person")[:300]],
+        "can_refresh": authz.can(request.user, "compliance.manage")})
+
+
+@login_required
+@require_POST
+def refresh(request):
+    _require_manager(request.user)
+    counts = services.refresh()
+    messages.success(request, _("Obligations recomputed: %(created)s new, %(updated)s changed, %(dropped)s no longer due.") % counts)
+    return redirect("compliance:obligations")
+
+
+def _require_manager(user) -> None:
+    if not authz.can(user, "compliance.manage"):
+        raise PermissionDenied(_("Only Sở Nội vụ keeps the working-day calendar and recomputes the obligations."))
+
+
+def _calendar_page(request, year: int, form, status=200):
+    manages = authz.can(request.user, "compliance.manage")
+    return render(request, "compliance/calendar.html", {
+        "year": year, "holidays": holidays_of(year), "overrides": CalendarOverride.objects.filter(day__year=year),
+        "form": form if manages else None, "manages": manages, "years": [year - 1, year + 1]}, status=status)
+
+
+@login_required
+def calendar_page(request):
+    """The year's public holidays by law, and the overrides Sở Nội vụ entered (day swaps, extra days off)."""
+    if not authz.can(request.user, "org.view"):
+        raise PermissionDenied(_("You are not allowed to do this for this unit."))
+    year = request.GET.get("year", "")
+    year = min(max(int(year), 2000), 2100) if year.isdigit() else timezone.localdate().year
+    return _calendar_page(request, year, OverrideForm())
+
+
+@login_required
+@require_POST
+def override_add(request):
+    _require_manager(request.user)
+    form = OverrideForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_override(request.user, request=request, **form.cleaned_data)
+            messages.success(request, _("The calendar is changed; deadlines running over that day were counted again."))
+            return redirect(f"{reverse('compliance:calendar')}?year={form.cleaned_data['day'].year}")
+        except ServiceError as exc:
+            exc.add_to_form(form)
+    day = form.cleaned_data.get("day")
+    return _calendar_page(request, day.year if day else timezone.localdate().year, form, status=400)
+
+
+@login_required
+@require_POST
+def override_remove(request, pk):
+    _require_manager(request.user)
+    override = get_object_or_404(CalendarOverride, pk=pk)
+    try:
+        services.remove_override(request.user, override, request=request)
+        messages.success(request, _("Override removed."))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return redirect(f"{reverse('compliance:calendar')}?year={override.day.year}")
