@@ -350,6 +350,7 @@ def obligations() -> list[tuple]:
 
     from compliance.reminders import send_reminders
     from compliance.services import refresh
+    from compliance.workdays import add_working_days
     from people.models import Person
 
     people = Person.objects.count()
@@ -360,15 +361,16 @@ def obligations() -> list[tuple]:
         start = time.perf_counter()
         refresh()
         again_ms = (time.perf_counter() - start) * 1000
+        late = add_working_days(datetime.date.today(), 8)  # every account the province still owes is then overdue
         start = time.perf_counter()
-        sent = send_reminders()
+        sent = send_reminders(late)
         remind_ms = (time.perf_counter() - start) * 1000
         transaction.set_rollback(True)
     settle()
     return [(f"recompute every obligation for {people} people, from nothing ({first['created']} created)", "< 60000 ms", first_ms, None,
              first_ms < 60_000),
             ("recompute every obligation again (nightly, nothing new)", "< 60000 ms", again_ms, None, again_ms < 60_000),
-            (f"the day's reminders ({sent} added)", "", remind_ms, None, None)]
+            (f"the day's reminders 8 working days later ({sent} added)", "", remind_ms, None, None)]
 
 
 def report(rows, vendor: str, units: int) -> None:

@@ -27,7 +27,7 @@ from audit.services import record_refusal
 from common.crypto import blind_index, current_data_key, seal, unseal
 from common.errors import ServiceError, document_too_large
 from common.text import nfc
-from compliance.services import refresh_soon
+from compliance.services import month_end, refresh_soon
 from compliance.workdays import add_working_days, working_days_between
 from orgs.services import fmt_date, versions_on
 from people import services as people
@@ -257,11 +257,6 @@ def _local_day(moment: datetime.datetime | None) -> datetime.date | None:
     return timezone.localdate(moment) if moment else None
 
 
-def _month_end(day: datetime.date) -> datetime.date:
-    following = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-    return following - datetime.timedelta(days=1)
-
-
 def steps(arrival: Arrival) -> list[Step]:
     """The arrival's obligations in order (R-8.3 a-d): each due date follows from the step before it."""
     brought = _local_day(arrival.brought_in_at)
@@ -282,7 +277,7 @@ def steps(arrival: Arrival) -> list[Step]:
         signed = _local_day(first_signature)
     result.append(Step(STEP_LABELS["account"], "R-8.3b", add_working_days(brought, CHECK_DAYS) if brought else None, account_day))
     result.append(Step(STEP_LABELS["check"], "R-8.3c", add_working_days(account_day, CHECK_DAYS) if account_day else None, checked))
-    result.append(Step(STEP_LABELS["approval"], "R-8.3d", _month_end(checked) if checked else None, signed))
+    result.append(Step(STEP_LABELS["approval"], "R-8.3d", month_end(checked) if checked else None, signed))
     return result
 
 

@@ -150,13 +150,18 @@ def person_detail(request, pk):
     return render(request, "people/detail.html", context)
 
 
-@login_required
-def my_record(request):
+def _own_record(request) -> Person | None:
+    """The user's own record; without one, they are told so."""
     person = services.person_for_user(request.user)
     if person is None:
         messages.info(request, _("No record is linked to your account yet. Ask your unit's personnel officer."))
-        return redirect("accounts:me")
-    return redirect("people:detail", person.pk)
+    return person
+
+
+@login_required
+def my_record(request):
+    person = _own_record(request)
+    return redirect("people:detail", person.pk) if person else redirect("accounts:me")
 
 
 @login_required
@@ -271,9 +276,8 @@ def change_status(request, pk):
 @require_POST
 def confirm_checked(request):
     """The person confirms their record is right as it stands (R-6.4)."""
-    person = services.person_for_user(request.user)
+    person = _own_record(request)
     if person is None:
-        messages.info(request, _("No record is linked to your account yet. Ask your unit's personnel officer."))
         return redirect("accounts:me")
     try:
         services.confirm_checked(request.user, person, request=request)

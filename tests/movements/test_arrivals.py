@@ -14,6 +14,7 @@ from approvals import services as approvals
 from approvals.signing import SoftwareSigner
 from audit.models import AuditEvent
 from common.errors import ServiceError
+from compliance.services import month_end
 from compliance.workdays import add_working_days
 from movements import arrivals
 from movements.models import Arrival, Transfer
@@ -88,7 +89,7 @@ def test_sonoivu_brings_the_record_file_in_as_a_draft_the_person_checks_R_8_3(hr
     arrival.refresh_from_db()
     account_step, check_step, approval_step = arrivals.steps(arrival)[3:]
     assert account_step.done == TODAY and check_step.done == TODAY and check_step.due == add_working_days(TODAY, 5)
-    assert approval_step.due == arrivals._month_end(TODAY) and approval_step.done is None
+    assert approval_step.due == month_end(TODAY) and approval_step.done is None
     submitted = ChangeSet.objects.get(pk=draft.pk)
     token = approvals.change_token(submitted.pk, submitted.base_version, submitted.submitted_at)
     approvals.approve(head, [token], SoftwareSigner(head_key, KEY_PASSWORD.encode()))
