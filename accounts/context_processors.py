@@ -13,5 +13,6 @@ def navigation(request):
                     "people_view": authz.can(user, "people.view"), "approve": authz.can(user, "records.approve") or authz.can(user, "records.approve_head"),
                     "own_record": authz.can(user, "self.view"),
                     "arrivals": authz.can(user, "people.edit") or authz.can(user, "arrivals.decide"),
+                    "reports": authz.can(user, "reports.view"),
                     "unread_reminders": Reminder.objects.filter(user=user, read_at__isnull=True).count()},
             "password_due": password_change_due(user)}

@@ -13,7 +13,7 @@ from accounts import authz
 from common.api import DbId, ErrorOut, Pagination
 from orgs.services import subtree_unit_ids, unit_by_code
 
-from . import services
+from . import dashboards, services
 from .models import CalendarOverride, Obligation, Reminder
 from .reminders import describe
 from .workdays import holidays_of
@@ -150,3 +150,49 @@ def add_override(request, payload: OverrideIn):
 def delete_override(request, override_id: DbId):
     services.remove_override(request.user, get_object_or_404(CalendarOverride, pk=override_id), request=request)
     return Status(204, None)
+
+
+class DashboardRow(Schema):
+    working: int
+    archived: int
+    complete: int
+    incomplete: int
+    complete_share: int | None = Field(description="complete records, % of the people at work")
+    completeness_average: int | None
+    signed: int
+    unsigned: int
+    signed_share: int | None = Field(description="records whose current version the head signed, % of the people at work")
+    drafts: int
+    submitted: int
+    approved_month: int
+    rejected_month: int
+    obligations_open: int
+    obligations_overdue: int
+    obligations_met_month: int
+    obligations_late_month: int
+
+
+class ChildRow(DashboardRow):
+    unit_id: int
+    name: str
+    code: str
+
+
+class MonthRow(DashboardRow):
+    day: datetime.date
+
+
+class DashboardOut(Schema):
+    unit_id: int
+    day: datetime.date | None = Field(description="the day of the snapshot shown (counted each night and on demand)")
+    totals: DashboardRow = Field(description="the unit and every unit under it")
+    own: DashboardRow = Field(description="the people directly in the unit")
+    children: list[ChildRow] = Field(description="each sub-unit with the units under it")
+    trend: list[MonthRow] = Field(description="the last snapshot of each of the last 12 months")
+
+
+@router.get("/dashboard", response={200: DashboardOut, 400: ErrorOut, 403: ErrorOut},
+            summary="A unit's dashboard: records, approvals and deadlines, and their months (R-4.6, R-15.3, R-16.5)")
+def get_dashboard(request, unit: str = Query("", description="identifier code of the unit; default: the top of the caller's scope")):
+    unit_id = dashboards.unit_for(request.user, unit)
+    return {"unit_id": unit_id, **dashboards.dashboard(unit_id)}

@@ -92,3 +92,33 @@ class Reminder(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [models.UniqueConstraint(fields=["obligation", "stage", "user"], name="one_reminder_per_stage_and_user")]
         indexes = [models.Index(fields=["user", "read_at"], name="reminder_user_unread")]
+
+
+class UnitSnapshot(models.Model):
+    """The state of a unit's own records on a day (people directly in it, not its sub-units): what the dashboards sum over
+    a subtree and draw over the months (R-4.6, R-15.3, R-16.5). Written by the nightly run and on demand."""
+
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    computed_at = models.DateTimeField()
+    working = models.PositiveIntegerField(default=0)  # working or on leave
+    archived = models.PositiveIntegerField(default=0)  # closed records kept in the archive
+    complete = models.PositiveIntegerField(default=0)  # working records with every field their category needs
+    completeness_sum = models.PositiveBigIntegerField(default=0)
+    signed = models.PositiveIntegerField(default=0)  # working records whose current version is signed
+    drafts = models.PositiveIntegerField(default=0)  # changes being entered
+    submitted = models.PositiveIntegerField(default=0)  # changes waiting for approval
+    approved_month = models.PositiveIntegerField(default=0)  # versions signed this month
+    rejected_month = models.PositiveIntegerField(default=0)  # changes sent back this month
+    obligations_open = models.PositiveIntegerField(default=0)
+    obligations_overdue = models.PositiveIntegerField(default=0)
+    obligations_met_month = models.PositiveIntegerField(default=0)
+    obligations_late_month = models.PositiveIntegerField(default=0)
+
+    COUNTS = ("working", "archived", "complete", "completeness_sum", "signed", "drafts", "submitted", "approved_month", "rejected_month",
+              "obligations_open", "obligations_overdue", "obligations_met_month", "obligations_late_month")
+
+    class Meta:
+        ordering = ["day", "unit_id"]
+        constraints = [models.UniqueConstraint(fields=["unit", "day"], name="one_snapshot_per_unit_and_day")]
+        indexes = [models.Index(fields=["day"], name="snapshot_day")]

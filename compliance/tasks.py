@@ -15,10 +15,11 @@ def next_run(now: datetime.datetime | None = None) -> datetime.datetime:
 @task()
 def daily() -> dict:
     """Every night: recompute the obligations from the data, send the day's reminders, and come back tomorrow."""
+    from .dashboards import take_snapshot
     from .reminders import send_reminders
     from .services import refresh
 
-    result = {**refresh(), "reminders": send_reminders()}
+    result = {**refresh(), "units": take_snapshot(), "reminders": send_reminders()}
     schedule_daily(force=True)
     return result
 

@@ -4,6 +4,7 @@ from . import views
 
 app_name = "compliance"
 urlpatterns = [
+    path("", views.dashboard_page, name="dashboard"),
     path("tasks/", views.tasks, name="tasks"),
     path("tasks/read/", views.reminders_read, name="reminders_read"),
     path("obligations/", views.obligations, name="obligations"),

@@ -4,14 +4,16 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import authz
 from common.errors import ServiceError
-from orgs.services import subtree_unit_ids, unit_by_code
+from orgs.services import subtree_unit_ids, unit_by_code, versions_on
 
-from . import services
+from . import charts as charts_svg
+from . import dashboards, services
 from .forms import ObligationFilter, OverrideForm
 from .models import CalendarOverride, Reminder
 from .reminders import describe
@@ -69,8 +71,10 @@ def obligations(request):
 def refresh(request):
     _require_manager(request.user)
     counts = services.refresh()
+    dashboards.take_snapshot()
     messages.success(request, _("Obligations recomputed: %(created)s new, %(updated)s changed, %(dropped)s no longer due.") % counts)
-    return redirect("compliance:obligations")
+    back = request.POST.get("next", "")
+    return redirect(back if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) else "compliance:obligations")
 
 
 def _require_manager(user) -> None:
@@ -122,3 +126,31 @@ def override_remove(request, pk):
     except ServiceError as exc:
         messages.error(request, exc.message)
     return redirect(f"{reverse('compliance:calendar')}?year={override.day.year}")
+
+
+@login_required
+def dashboard_page(request):
+    """A unit's (by default the user's top unit's) dashboard: records, approvals, deadlines, and their months (R-4.6, R-15.3)."""
+    error = None
+    try:
+        unit_id = dashboards.unit_for(request.user, request.GET.get("unit", ""))
+    except ServiceError as exc:
+        error, unit_id = exc.message, dashboards.unit_for(request.user, "")
+    data = dashboards.dashboard(unit_id)
+    version = versions_on(timezone.localdate()).filter(unit_id=unit_id).first()
+    totals, rows = data["totals"], data["children"]
+    months = [(f"{point['day']:%m/%y}", point["signed_share"]) for point in data["trend"]]
+    charts = {
+        "complete": charts_svg.bars(_("Complete records by sub-unit"), [(row["name"], row["complete_share"]) for row in rows]),
+        "signed": charts_svg.bars(_("Records signed by sub-unit"), [(row["name"], row["signed_share"]) for row in rows]),
+        "overdue": charts_svg.bars(_("Overdue obligations by sub-unit"), [(row["name"], row["obligations_overdue"]) for row in rows],
+                                   suffix="", scale=None),
+        "trend_signed": charts_svg.columns(_("Records signed, by month"), months),
+        "trend_complete": charts_svg.columns(_("Complete records, by month"),
+                                             [(f"{point['day']:%m/%y}", point["complete_share"]) for point in data["trend"]]),
+    }
+    return render(request, "compliance/dashboard.html", {
+        "unit": version, "data": data, "totals": totals, "rows": rows, "charts": charts, "error": error,
+        "parent": version.parent_id and authz.can(request.user, "reports.view", version.parent_id) and
+        versions_on(timezone.localdate()).filter(unit_id=version.parent_id).first(),
+        "can_refresh": authz.can(request.user, "compliance.manage")})

@@ -71,7 +71,7 @@ PAGE_RULES = {
     "people:checked": (LOGIN_ONLY, None), "compliance:tasks": (LOGIN_ONLY, None), "compliance:reminders_read": (LOGIN_ONLY, None),
     "compliance:obligations": ("people.view", None), "compliance:refresh": ("compliance.manage", None),
     "compliance:calendar": ("org.view", None), "compliance:override_add": ("compliance.manage", None),
-    "compliance:override_remove": ("compliance.manage", None),
+    "compliance:override_remove": ("compliance.manage", None), "compliance:dashboard": ("reports.view", None),
 }
 # API operation id -> (action, object)
 API_RULES = {
@@ -114,7 +114,7 @@ API_RULES = {
     "compliance_api_list_obligations": ("people.view", None), "compliance_api_refresh_obligations": ("compliance.manage", None),
     "compliance_api_list_reminders": (LOGIN_ONLY, None), "compliance_api_read_reminder": (LOGIN_ONLY, None),  # another's: 404
     "compliance_api_get_calendar": ("org.view", None), "compliance_api_add_override": ("compliance.manage", None),
-    "compliance_api_delete_override": ("compliance.manage", None),
+    "compliance_api_delete_override": ("compliance.manage", None), "compliance_api_get_dashboard": ("reports.view", None),
 }
 
 

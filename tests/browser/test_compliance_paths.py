@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 
-from compliance import services
+from compliance import dashboards, services
 from compliance.models import CalendarOverride, Obligation
 from tests.browser.test_record_paths import login
 
@@ -36,3 +36,14 @@ def test_sonoivu_enters_an_extra_day_off_R_6_3(page, live_server, admin_user):
     page.wait_for_selector(".messages li")
     assert "Nghị quyết của Quốc hội" in page.inner_text("#overrides")
     assert CalendarOverride.objects.get().day == datetime.date(2027, 6, 7)
+
+
+def test_the_hr_officer_reads_the_dashboard_and_drills_down_to_a_sub_unit_R_4_6(page, live_server, person, hr):
+    dashboards.take_snapshot()
+    login(page, live_server, hr.username)
+    page.click("header nav a[href='/compliance/']")
+    assert page.locator("h1").inner_text() == "Sở Tài chính" and page.locator("svg.chart").count() >= 2
+    assert "1" in page.locator("#tiles .tile").first.inner_text()
+    page.click("#sub-units a:has-text('Phòng Ngân sách')")
+    page.wait_for_url("**/compliance/?unit=000.02.01.H19")
+    assert page.locator("h1").inner_text() == "Phòng Ngân sách"

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from compliance.dashboards import take_snapshot
 from compliance.reminders import send_reminders
 from compliance.services import refresh
 from compliance.tasks import schedule_daily
@@ -18,4 +19,5 @@ class Command(BaseCommand):
             return
         counts = refresh()
         self.stdout.write(f"Obligations: {counts['created']} created, {counts['updated']} updated, {counts['dropped']} dropped.")
+        self.stdout.write(f"Dashboards: {take_snapshot()} units counted.")
         self.stdout.write(f"Reminders added: {send_reminders()}.")
