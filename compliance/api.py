@@ -13,8 +13,8 @@ from accounts import authz
 from common.api import DbId, ErrorOut, Pagination
 from orgs.services import subtree_unit_ids, unit_by_code
 
-from . import dashboards, services
-from .models import CalendarOverride, Obligation, Reminder
+from . import dashboards, quality, services
+from .models import CalendarOverride, Finding, Obligation, Reminder
 from .reminders import describe
 from .workdays import holidays_of
 
@@ -196,3 +196,41 @@ class DashboardOut(Schema):
 def get_dashboard(request, unit: str = Query("", description="identifier code of the unit; default: the top of the caller's scope")):
     unit_id = dashboards.unit_for(request.user, unit)
     return {"unit_id": unit_id, **dashboards.dashboard(unit_id)}
+
+
+class FindingOut(Schema):
+    id: int
+    rule: Finding.Rule
+    requirement: str = Field(description="the requirement of the regulation the check serves")
+    unit_id: int = Field(description="the unit responsible")
+    person_id: int | None
+    details: dict
+    found_on: datetime.date
+    resolved_on: datetime.date | None
+
+
+class FindingFilterIn(Schema):
+    unit: str = Field("", description="identifier code: the unit and the units under it")
+    rule: Finding.Rule | None = None
+    state: str = Field("open", pattern="^(|open|resolved)$")
+
+
+@router.get("/findings", response={200: list[FindingOut], 400: ErrorOut, 403: ErrorOut},
+            summary="Data-quality findings of the units in the caller's scope (R-13.4, R-13.5)")
+@paginate(Pagination)
+def list_findings(request, filters: Query[FindingFilterIn]):
+    if not authz.can(request.user, "people.view"):
+        raise PermissionDenied(_("You are not allowed to do this for this unit."))
+    return services.filtered_findings(request.user, filters.unit, filters.rule or "", filters.state)
+
+
+class ChecksOut(Schema):
+    opened: int
+    resolved: int
+
+
+@router.post("/findings/run", response={200: ChecksOut, 403: ErrorOut}, summary="Run the data-quality checks now (Sở Nội vụ)")
+def run_quality_checks(request):
+    if not authz.can(request.user, "compliance.manage"):
+        raise PermissionDenied(_("Only Sở Nội vụ keeps the working-day calendar and recomputes the obligations."))
+    return quality.run_checks()

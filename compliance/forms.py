@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Obligation
+from .models import Finding, Obligation
 
 STATES = [("", _("all")), ("open", _("open")), ("overdue", _("overdue")), ("done", _("met in time")), ("late", _("met late")),
           ("dropped", _("no longer due"))]
@@ -18,3 +18,9 @@ class ObligationFilter(forms.Form):
     unit = forms.CharField(label=_("Unit (code): it and the units under it"), required=False, max_length=13)
     kind = forms.ChoiceField(label=_("Obligation"), required=False, choices=[("", _("all")), *Obligation.Kind.choices])
     state = forms.ChoiceField(label=_("State"), required=False, choices=STATES)
+
+
+class FindingFilter(forms.Form):
+    unit = forms.CharField(label=_("Unit (code): it and the units under it"), required=False, max_length=13)
+    rule = forms.ChoiceField(label=_("Check"), required=False, choices=[("", _("all")), *Finding.Rule.choices])
+    state = forms.ChoiceField(label=_("State"), required=False, choices=[("open", _("open")), ("resolved", _("resolved")), ("", _("all"))])

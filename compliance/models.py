@@ -1,3 +1,5 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -122,3 +124,35 @@ class UnitSnapshot(models.Model):
         ordering = ["day", "unit_id"]
         constraints = [models.UniqueConstraint(fields=["unit", "day"], name="one_snapshot_per_unit_and_day")]
         indexes = [models.Index(fields=["day"], name="snapshot_day")]
+
+
+class Finding(models.Model):
+    """A contradiction the data-quality checks found (R-13.4, R-13.5), assigned to the unit responsible and tracked until a
+    later run no longer finds it. `key` finds the same finding again on every run."""
+
+    class Rule(models.TextChoices):
+        DUPLICATE = "duplicate", _("possibly the same person twice (same name and date of birth)")
+        PAST_RETIREMENT = "past_retirement", _("past the retirement age and still working")
+        QUOTA_EXCEEDED = "quota_exceeded", _("more people at work than the staffing quota")
+
+    RULE = {"duplicate": "R-13.4", "past_retirement": "R-13.5", "quota_exceeded": "R-13.4"}
+
+    key = models.CharField(max_length=80, unique=True)
+    rule = models.CharField(_("check"), max_length=20, choices=Rule.choices)
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("responsible unit"))
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, null=True, related_name="findings")
+    details = models.JSONField(default=dict)
+    found_on = models.DateField(_("found on"))
+    resolved_on = models.DateField(_("resolved on"), null=True)
+
+    class Meta:
+        ordering = ["resolved_on", "-found_on", "pk"]
+        indexes = [models.Index(fields=["unit", "resolved_on"], name="finding_unit_open")]
+
+    @property
+    def requirement(self) -> str:
+        return self.RULE[self.rule]
+
+    @property
+    def retires_on(self):
+        return datetime.date.fromisoformat(self.details["retires_on"]) if "retires_on" in self.details else None

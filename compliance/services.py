@@ -23,10 +23,10 @@ from audit.services import record_refusal
 from common.errors import ServiceError
 from common.text import nfc
 from movements.models import Arrival
-from orgs.services import fmt_date
+from orgs.services import fmt_date, subtree_unit_ids, unit_by_code
 from people.models import ChangeSet, Person, RecordCheck
 
-from .models import CalendarOverride, Obligation
+from .models import CalendarOverride, Finding, Obligation
 from .reminders import Holders
 from .workdays import around, holiday_name
 
@@ -293,3 +293,13 @@ def summary(obligations, today: datetime.date) -> list[dict]:
     counted = {row["kind"]: row for row in obligations.order_by().values("kind").annotate(**states)}
     return [{"kind": kind, "label": label, "rule": Obligation.RULE[kind], **{name: counted[kind][name] for name in states}}
             for kind, label in Kind.choices if kind in counted]
+
+
+def filtered_findings(user, unit: str, rule: str, state: str):
+    """The findings of the units in the user's scope, narrowed to a unit subtree, a check and open or resolved ones."""
+    found = authz.scope(user, "people.view").filter(Finding.objects.select_related("unit", "person"))
+    if unit:
+        found = found.filter(unit_id__in=subtree_unit_ids(unit_by_code(unit).pk, timezone.localdate()))
+    if rule:
+        found = found.filter(rule=rule)
+    return {"open": found.filter(resolved_on__isnull=True), "resolved": found.filter(resolved_on__isnull=False)}.get(state, found)

@@ -16,10 +16,11 @@ def next_run(now: datetime.datetime | None = None) -> datetime.datetime:
 def daily() -> dict:
     """Every night: recompute the obligations from the data, send the day's reminders, and come back tomorrow."""
     from .dashboards import take_snapshot
+    from .quality import run_checks
     from .reminders import send_reminders
     from .services import refresh
 
-    result = {**refresh(), "units": take_snapshot(), "reminders": send_reminders()}
+    result = {**refresh(), "units": take_snapshot(), "reminders": send_reminders(), **run_checks()}
     schedule_daily(force=True)
     return result
 

@@ -13,8 +13,8 @@ from common.errors import ServiceError
 from orgs.services import subtree_unit_ids, unit_by_code, versions_on
 
 from . import charts as charts_svg
-from . import dashboards, services
-from .forms import ObligationFilter, OverrideForm
+from . import dashboards, quality, services
+from .forms import FindingFilter, ObligationFilter, OverrideForm
 from .models import CalendarOverride, Reminder
 from .reminders import describe
 from .workdays import holidays_of
@@ -154,3 +154,28 @@ def dashboard_page(request):
         "parent": version.parent_id and authz.can(request.user, "reports.view", version.parent_id) and
         versions_on(timezone.localdate()).filter(unit_id=version.parent_id).first(),
         "can_refresh": authz.can(request.user, "compliance.manage")})
+
+
+@login_required
+def findings(request):
+    """Data-quality findings of the units in the user's scope, each assigned to its unit until resolved (R-13.4, R-13.5)."""
+    if not authz.can(request.user, "people.view"):
+        raise PermissionDenied(_("You are not allowed to do this for this unit."))
+    form = FindingFilter(request.GET or {"state": "open"})
+    rows, error = [], None
+    if form.is_valid():
+        try:
+            rows = list(services.filtered_findings(request.user, **form.cleaned_data)[:500])
+        except ServiceError as exc:
+            error = exc.message
+    return render(request, "compliance/findings.html", {"form": form, "rows": rows, "error": error,
+                                                        "can_run": authz.can(request.user, "compliance.manage")})
+
+
+@login_required
+@require_POST
+def run_checks(request):
+    _require_manager(request.user)
+    counts = quality.run_checks()
+    messages.success(request, _("Checks run: %(opened)s findings opened, %(resolved)s resolved.") % counts)
+    return redirect("compliance:findings")

@@ -72,6 +72,7 @@ PAGE_RULES = {
     "compliance:obligations": ("people.view", None), "compliance:refresh": ("compliance.manage", None),
     "compliance:calendar": ("org.view", None), "compliance:override_add": ("compliance.manage", None),
     "compliance:override_remove": ("compliance.manage", None), "compliance:dashboard": ("reports.view", None),
+    "compliance:findings": ("people.view", None), "compliance:run_checks": ("compliance.manage", None),
 }
 # API operation id -> (action, object)
 API_RULES = {
@@ -115,6 +116,7 @@ API_RULES = {
     "compliance_api_list_reminders": (LOGIN_ONLY, None), "compliance_api_read_reminder": (LOGIN_ONLY, None),  # another's: 404
     "compliance_api_get_calendar": ("org.view", None), "compliance_api_add_override": ("compliance.manage", None),
     "compliance_api_delete_override": ("compliance.manage", None), "compliance_api_get_dashboard": ("reports.view", None),
+    "compliance_api_list_findings": ("people.view", None), "compliance_api_run_quality_checks": ("compliance.manage", None),
 }
 
 

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from compliance.dashboards import take_snapshot
+from compliance.quality import run_checks
 from compliance.reminders import send_reminders
 from compliance.services import refresh
 from compliance.tasks import schedule_daily
@@ -20,4 +21,5 @@ class Command(BaseCommand):
         counts = refresh()
         self.stdout.write(f"Obligations: {counts['created']} created, {counts['updated']} updated, {counts['dropped']} dropped.")
         self.stdout.write(f"Dashboards: {take_snapshot()} units counted.")
+        self.stdout.write("Data-quality findings: {opened} opened, {resolved} resolved.".format(**run_checks()))
         self.stdout.write(f"Reminders added: {send_reminders()}.")
