@@ -114,7 +114,7 @@ def email_digests() -> int:
     pending = (Reminder.objects.filter(emailed_at__isnull=True, user__email__gt="").values_list("user_id", flat=True).distinct())
     for user_id in list(pending):
         with transaction.atomic():
-            claimed = list(Reminder.objects.select_for_update(skip_locked=True).filter(user_id=user_id, emailed_at__isnull=True)
+            claimed = list(Reminder.objects.select_for_update(skip_locked=True, of=("self",)).filter(user_id=user_id, emailed_at__isnull=True)
                            .select_related("obligation__person", "user"))
             Reminder.objects.filter(pk__in=[r.pk for r in claimed]).update(emailed_at=timezone.now())
         if not claimed:
