@@ -1,7 +1,9 @@
 import datetime
 
 from django.utils import timezone
-from django_tasks import TaskResultStatus, default_task_backend, task
+from django_tasks import TaskResultStatus, task, task_backends
+from django_tasks_db import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
 
 DAILY_AT = datetime.time(1, 0)  # local time
 
@@ -27,9 +29,7 @@ def daily() -> dict:
 
 def schedule_daily(force: bool = False) -> bool:
     """Have the worker run `daily` at the next DAILY_AT, unless a run is already waiting (the database backend can tell)."""
-    if not force and default_task_backend.__class__.__name__ == "DatabaseBackend":
-        from django_tasks_db.models import DBTaskResult
-
+    if not force and isinstance(task_backends[daily.backend], DatabaseBackend):
         waiting = DBTaskResult.objects.filter(task_path=daily.module_path, status=TaskResultStatus.READY)
         if waiting.exists():
             return False

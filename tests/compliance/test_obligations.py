@@ -8,6 +8,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
+from django_tasks_db.models import DBTaskResult
 
 from accounts.services import create_personal_account
 from approvals import services as approvals
@@ -16,6 +17,7 @@ from common.errors import ServiceError
 from compliance import services
 from compliance.models import CalendarOverride, Obligation, Reminder
 from compliance.reminders import send_reminders
+from compliance.tasks import schedule_daily
 from compliance.workdays import add_working_days, is_working_day
 from movements.arrivals import request_arrival
 from people import services as people
@@ -198,3 +200,9 @@ def test_an_arrival_request_is_tracked_as_an_obligation_R_8_3(hr):
     services.refresh()
     request = obligation(Kind.ARRIVAL_REQUEST)
     assert request.due_on == arrival.due_on and request.state(TODAY) == "late"
+
+
+def test_the_nightly_run_is_scheduled_once_at_one_in_the_morning(db):
+    assert schedule_daily() and not schedule_daily()
+    waiting = DBTaskResult.objects.get(task_path="compliance.tasks.daily")
+    assert timezone.localtime(waiting.run_after).time() == datetime.time(1, 0) and waiting.run_after > timezone.now()
