@@ -22,9 +22,10 @@ def daily() -> dict:
     from .reminders import send_reminders
     from .services import refresh
 
-    result = {**refresh(), "units": take_snapshot(), "reminders": send_reminders(), **run_checks()}
-    schedule_daily(force=True)
-    return result
+    try:
+        return {**refresh(), "units": take_snapshot(), "reminders": send_reminders(), **run_checks()}
+    finally:
+        schedule_daily(force=True)  # a failed night still comes back tomorrow
 
 
 def schedule_daily(force: bool = False) -> bool:

@@ -17,7 +17,7 @@ from common.errors import ServiceError
 from compliance import services
 from compliance.models import CalendarOverride, Obligation, Reminder
 from compliance.reminders import send_reminders
-from compliance.tasks import schedule_daily
+from compliance.tasks import daily, schedule_daily
 from compliance.workdays import add_working_days, is_working_day
 from movements.arrivals import request_arrival
 from people import services as people
@@ -206,3 +206,9 @@ def test_the_nightly_run_is_scheduled_once_at_one_in_the_morning(db):
     assert schedule_daily() and not schedule_daily()
     waiting = DBTaskResult.objects.get(task_path="compliance.tasks.daily")
     assert timezone.localtime(waiting.run_after).time() == datetime.time(1, 0) and waiting.run_after > timezone.now()
+
+
+def test_the_nightly_run_recomputes_counts_checks_and_comes_back_tomorrow(person):
+    result = daily.call()
+    assert result["created"] >= 2 and result["units"] >= 1 and "opened" in result
+    assert DBTaskResult.objects.filter(task_path="compliance.tasks.daily", status="READY").count() == 1
