@@ -11,9 +11,8 @@ from ninja.pagination import paginate
 
 from accounts import authz
 from common.api import DbId, ErrorOut, Pagination
-from orgs.services import subtree_unit_ids, unit_by_code
 
-from . import dashboards, quality, services
+from . import dashboards, services
 from .models import CalendarOverride, Finding, Obligation, Reminder
 from .reminders import describe
 from .workdays import holidays_of
@@ -55,13 +54,7 @@ def my_tasks(request):
             summary="Obligations of the units in the caller's scope (R-6.3 to R-8.4)")
 @paginate(Pagination)
 def list_obligations(request, filters: Query[ObligationFilterIn]):
-    if not authz.can(request.user, "people.view"):
-        raise PermissionDenied(_("You are not allowed to do this for this unit."))
-    found = services.visible(request.user)
-    if filters.unit:
-        found = found.filter(unit_id__in=subtree_unit_ids(unit_by_code(filters.unit).pk, timezone.localdate()))
-    if filters.kind:
-        found = found.filter(kind=filters.kind)
+    found = services.scoped_obligations(request.user, filters.unit, filters.kind or "")
     return services.filter_state(found, filters.state, timezone.localdate())
 
 
@@ -73,9 +66,7 @@ class RefreshOut(Schema):
 
 @router.post("/obligations/refresh", response={200: RefreshOut, 403: ErrorOut}, summary="Recompute every obligation from the data now")
 def refresh_obligations(request):
-    if not authz.can(request.user, "compliance.manage"):
-        raise PermissionDenied(_("Only Sở Nội vụ keeps the working-day calendar and recomputes the obligations."))
-    return services.refresh()
+    return services.recompute(request.user, request=request)
 
 
 class ReminderOut(Schema):
@@ -219,8 +210,6 @@ class FindingFilterIn(Schema):
             summary="Data-quality findings of the units in the caller's scope (R-13.4, R-13.5)")
 @paginate(Pagination)
 def list_findings(request, filters: Query[FindingFilterIn]):
-    if not authz.can(request.user, "people.view"):
-        raise PermissionDenied(_("You are not allowed to do this for this unit."))
     return services.filtered_findings(request.user, filters.unit, filters.rule or "", filters.state)
 
 
@@ -231,6 +220,4 @@ class ChecksOut(Schema):
 
 @router.post("/findings/run", response={200: ChecksOut, 403: ErrorOut}, summary="Run the data-quality checks now (Sở Nội vụ)")
 def run_quality_checks(request):
-    if not authz.can(request.user, "compliance.manage"):
-        raise PermissionDenied(_("Only Sở Nội vụ keeps the working-day calendar and recomputes the obligations."))
-    return quality.run_checks()
+    return services.check_quality(request.user, request=request)

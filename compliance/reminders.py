@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import RoleGrant
+from accounts.models import Role, RoleGrant
 from orgs.services import fmt_date, versions_on
 
 from .models import Obligation, Reminder
@@ -25,6 +25,7 @@ from .workdays import around
 Stage = Reminder.Stage
 SOON_DAYS = 2  # working days before the due date
 HEAD_AFTER, BODY_AFTER = 3, 5  # working days after it
+ACTING = ("people.edit", "records.approve")  # the unit's officers keep its records; its head and delegates approve
 
 
 class Holders:
@@ -34,11 +35,13 @@ class Holders:
     def __init__(self, day: datetime.date):
         self.parents = dict(versions_on(day).values_list("unit_id", "parent_id"))
         self.direct: dict[str, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
-        grants = (RoleGrant.objects.filter(revoked_at__isnull=True, read_only=False, valid_from__lte=day, user__is_active=True,
+        # Only the officers' and approvers' roles: every employee's own grant would make this read the whole province.
+        roles = [role.pk for role in Role.objects.all() if set(role.actions) & set(ACTING)]
+        grants = (RoleGrant.objects.filter(role__in=roles, revoked_at__isnull=True, read_only=False, valid_from__lte=day, user__is_active=True,
                                            user__closed_at__isnull=True, user__locked_at__isnull=True)
                   .exclude(valid_to__lte=day).values_list("user_id", "unit_id", "role__actions"))
         for user_id, unit_id, actions in grants:
-            for action in ("people.edit", "records.approve"):
+            for action in ACTING:
                 if action in actions:
                     self.direct[action][unit_id].add(user_id)
 

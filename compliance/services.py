@@ -26,9 +26,10 @@ from movements.models import Arrival
 from orgs.services import fmt_date, subtree_unit_ids, unit_by_code
 from people.models import ChangeSet, Person, RecordCheck
 
+from .dashboards import take_snapshot
 from .models import CalendarOverride, Finding, Obligation
 from .reminders import Holders
-from .workdays import around, holiday_name
+from .workdays import around, working_by_law
 
 Kind = Obligation.Kind
 WORKING_DAYS = {Kind.ACCOUNT: 5, Kind.FIRST_ENTRY: 5, Kind.CORRECTION: 5, Kind.ARRIVAL_REQUEST: 10}
@@ -198,25 +199,52 @@ def refresh_soon(person_ids: list[int], arrival_ids: list[int] | None = None) ->
 
 # ---- the calendar's overrides ----
 
-def _require_manager(actor, action: str, request) -> None:
+def require_manager(actor, action: str, request=None) -> None:
+    """Sở Nội vụ keeps the calendar and runs the recomputations on demand; anyone else is refused, and it is audited."""
     if not authz.can(actor, "compliance.manage"):
         record_refusal(actor, action, reason="out of scope", request=request)
         raise PermissionDenied(_("Only Sở Nội vụ keeps the working-day calendar and recomputes the obligations."))
+
+
+def recompute(actor, *, request=None) -> dict[str, int]:
+    """On demand: the obligations and the dashboards' counts, as the nightly run does them."""
+    require_manager(actor, "compliance.refresh", request)
+    counts = refresh()
+    counts["units"] = take_snapshot()
+    audit(actor, "compliance.refresh", request=request, details=counts)
+    return counts
+
+
+def check_quality(actor, *, request=None) -> dict[str, int]:
+    """On demand: the data-quality checks, as the nightly run does them."""
+    from .quality import run_checks  # retirement dates live in people's services, which call this module
+
+    require_manager(actor, "compliance.checks", request)
+    counts = run_checks()
+    audit(actor, "compliance.checks", request=request, details=counts)
+    return counts
+
+
+def _running_over(day: datetime.date):
+    """Obligations counted in working days whose deadline runs over a day: a change of that day moves their due date."""
+    return Obligation.objects.filter(working_days__isnull=False, start_on__lt=day, due_on__gte=day)
 
 
 def set_override(actor, *, day: datetime.date, working: bool, reason: str, request=None) -> CalendarOverride:
     """Sở Nội vụ enters an announced day swap or extra day off. A day already past on which a deadline was running cannot
     change: that deadline has already been judged."""
     action = "compliance.calendar"
-    _require_manager(actor, action, request)
+    require_manager(actor, action, request)
     problem = None
-    by_law = holiday_name(day) is None and day.weekday() < 5
+    today = timezone.localdate()
     if not nfc(reason):
         problem = (_("Reason: name the government's announcement."), "reason")
-    elif working == by_law and not CalendarOverride.objects.filter(day=day).exists():
+    elif not today.replace(year=today.year - 1, day=1) <= day <= today.replace(year=today.year + 2, day=1):
+        problem = (_("Day: an override is for a day announced from last year to two years ahead."), "day")
+    elif working == working_by_law(day) and not CalendarOverride.objects.filter(day=day).exists():
         problem = ((_("Day: %(day)s is already a working day.") if working else _("Day: %(day)s is already a day off."))
                    % {"day": fmt_date(day)}, "working")
-    elif day < timezone.localdate() and Obligation.objects.filter(working_days__isnull=False, start_on__lt=day, due_on__gte=day).exists():
+    elif day < today and _running_over(day).exists():
         problem = (_("Day: %(day)s is past and deadlines were running over it; their due dates are already judged.")
                    % {"day": fmt_date(day)}, "day")
     if problem:
@@ -232,7 +260,7 @@ def set_override(actor, *, day: datetime.date, working: bool, reason: str, reque
 
 def remove_override(actor, override: CalendarOverride, *, request=None) -> None:
     action = "compliance.calendar"
-    _require_manager(actor, action, request)
+    require_manager(actor, action, request)
     if override.day < timezone.localdate():
         raise ServiceError(_("Day: %(day)s is past; its override stays.") % {"day": fmt_date(override.day)}, "day")
     with transaction.atomic():
@@ -243,8 +271,7 @@ def remove_override(actor, override: CalendarOverride, *, request=None) -> None:
 
 def redate(day: datetime.date) -> int:
     """Count again the due dates of the open obligations whose deadline runs over a day the calendar changed."""
-    running = list(Obligation.objects.filter(working_days__isnull=False, met_on__isnull=True, dropped_on__isnull=True, start_on__lt=day,
-                                             due_on__gte=day - datetime.timedelta(days=30)))
+    running = list(_running_over(day).filter(met_on__isnull=True, dropped_on__isnull=True))
     if not running:
         return 0
     calendar = around(min(o.start_on for o in running), day)
@@ -255,11 +282,23 @@ def redate(day: datetime.date) -> int:
 
 # ---- who must act, who sees ----
 
-def visible(user):
-    """Obligations of the units in the user's scope (the unit and every body above it see them), and the user's own."""
-    units = authz.scope(user, "people.view")
-    mine = Q(owner=user)
-    return Obligation.objects.filter(mine | Q(unit_id__in=units.unit_ids) if not units.everything else Q()).select_related("person")
+def require_viewer(user) -> None:
+    """Obligations and findings are read by those who read the records of their units."""
+    if not authz.can(user, "people.view"):
+        raise PermissionDenied(_("You are not allowed to do this for this unit."))
+
+
+def _in_subtree(queryset, unit: str):
+    return queryset.filter(unit_id__in=subtree_unit_ids(unit_by_code(unit).pk, timezone.localdate())) if unit else queryset
+
+
+def scoped_obligations(user, unit: str = "", kind: str = ""):
+    """Obligations of the units in the user's scope (the unit and every body above it see them), narrowed to a unit
+    subtree (by identifier code) and a kind."""
+    require_viewer(user)
+    found = authz.scope(user, "people.view").filter(Obligation.objects.select_related("unit", "person"))
+    found = _in_subtree(found, unit)
+    return found.filter(kind=kind) if kind else found
 
 
 def my_tasks(user):
@@ -297,9 +336,8 @@ def summary(obligations, today: datetime.date) -> list[dict]:
 
 def filtered_findings(user, unit: str, rule: str, state: str):
     """The findings of the units in the user's scope, narrowed to a unit subtree, a check and open or resolved ones."""
-    found = authz.scope(user, "people.view").filter(Finding.objects.select_related("unit", "person"))
-    if unit:
-        found = found.filter(unit_id__in=subtree_unit_ids(unit_by_code(unit).pk, timezone.localdate()))
+    require_viewer(user)
+    found = _in_subtree(authz.scope(user, "people.view").filter(Finding.objects.select_related("unit", "person")), unit)
     if rule:
         found = found.filter(rule=rule)
     return {"open": found.filter(resolved_on__isnull=True), "resolved": found.filter(resolved_on__isnull=False)}.get(state, found)

@@ -10,10 +10,10 @@ from django.views.decorators.http import require_POST
 
 from accounts import authz
 from common.errors import ServiceError
-from orgs.services import subtree_unit_ids, unit_by_code, versions_on
+from orgs.services import versions_on
 
 from . import charts as charts_svg
-from . import dashboards, quality, services
+from . import dashboards, services
 from .forms import FindingFilter, ObligationFilter, OverrideForm
 from .models import CalendarOverride, Reminder
 from .reminders import describe
@@ -42,44 +42,30 @@ def reminders_read(request):
 @login_required
 def obligations(request):
     """The obligations of the units in the user's scope: the unit sees its own, every body above sees those under it."""
-    if not authz.can(request.user, "people.view"):
-        raise PermissionDenied(_("You are not allowed to do this for this unit."))
     today = timezone.localdate()
     form = ObligationFilter(request.GET or None)
-    found = services.visible(request.user)
-    error = None
+    found, error = services.scoped_obligations(request.user), None
+    listed = found
     if form.is_valid():
         data = form.cleaned_data
         try:
-            if data["unit"]:
-                found = found.filter(unit_id__in=subtree_unit_ids(unit_by_code(data["unit"]).pk, today))
+            found = services.scoped_obligations(request.user, data["unit"], data["kind"])
         except ServiceError as exc:
             error = exc.message
-        if data["kind"]:
-            found = found.filter(kind=data["kind"])
         listed = services.filter_state(found, data["state"], today)
-    else:
-        listed = found
     return render(request, "compliance/obligations.html", {
         "form": form, "error": error, "summary": services.summary(found, today),
-        "rows": [{"obligation": o, "state": o.state(today)} for o in listed.select_related("unit", "person")[:300]],
+        "rows": [{"obligation": o, "state": o.state(today)} for o in listed[:300]],
         "can_refresh": authz.can(request.user, "compliance.manage")})
 
 
 @login_required
 @require_POST
 def refresh(request):
-    _require_manager(request.user)
-    counts = services.refresh()
-    dashboards.take_snapshot()
+    counts = services.recompute(request.user, request=request)
     messages.success(request, _("Obligations recomputed: %(created)s new, %(updated)s changed, %(dropped)s no longer due.") % counts)
     back = request.POST.get("next", "")
     return redirect(back if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) else "compliance:obligations")
-
-
-def _require_manager(user) -> None:
-    if not authz.can(user, "compliance.manage"):
-        raise PermissionDenied(_("Only Sở Nội vụ keeps the working-day calendar and recomputes the obligations."))
 
 
 def _calendar_page(request, year: int, form, status=200):
@@ -102,7 +88,7 @@ def calendar_page(request):
 @login_required
 @require_POST
 def override_add(request):
-    _require_manager(request.user)
+    services.require_manager(request.user, "compliance.calendar", request)
     form = OverrideForm(request.POST)
     if form.is_valid():
         try:
@@ -118,7 +104,7 @@ def override_add(request):
 @login_required
 @require_POST
 def override_remove(request, pk):
-    _require_manager(request.user)
+    services.require_manager(request.user, "compliance.calendar", request)  # before the lookup: others learn nothing
     override = get_object_or_404(CalendarOverride, pk=pk)
     try:
         services.remove_override(request.user, override, request=request)
@@ -159,8 +145,7 @@ def dashboard_page(request):
 @login_required
 def findings(request):
     """Data-quality findings of the units in the user's scope, each assigned to its unit until resolved (R-13.4, R-13.5)."""
-    if not authz.can(request.user, "people.view"):
-        raise PermissionDenied(_("You are not allowed to do this for this unit."))
+    services.require_viewer(request.user)
     form = FindingFilter(request.GET or {"state": "open"})
     rows, error = [], None
     if form.is_valid():
@@ -175,7 +160,6 @@ def findings(request):
 @login_required
 @require_POST
 def run_checks(request):
-    _require_manager(request.user)
-    counts = quality.run_checks()
+    counts = services.check_quality(request.user, request=request)
     messages.success(request, _("Checks run: %(opened)s findings opened, %(resolved)s resolved.") % counts)
     return redirect("compliance:findings")

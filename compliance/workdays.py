@@ -18,9 +18,9 @@ def _calendar(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("VN", years=year)
 
 
-def holiday_name(day: datetime.date) -> str | None:
-    """The public holiday of the package's calendar on that day, before any override."""
-    return _calendar(day.year).get(day)
+def working_by_law(day: datetime.date) -> bool:
+    """A working day by the package's calendar (a swapped Saturday included), before any override."""
+    return _calendar(day.year).is_working_day(day)
 
 
 def holidays_of(year: int) -> list[tuple[datetime.date, str]]:

@@ -67,7 +67,7 @@ def may_see_any(user) -> bool:
 def visible(user):
     """The arrivals into units the user keeps records of or decides arrivals for."""
     units = authz.scope(user, "people.view").unit_ids | authz.scope(user, "arrivals.decide").unit_ids
-    return Arrival.objects.filter(to_unit_id__in=units).select_related("to_unit", "person")
+    return Arrival.objects.filter(to_unit_id__in=units).select_related("to_unit", "person__account")
 
 
 def request_arrival(actor, *, to_unit_id: int, origin: str, origin_agency: str, full_name: str, birth_date: datetime.date,
@@ -259,6 +259,26 @@ def _local_day(moment: datetime.datetime | None) -> datetime.date | None:
 
 def steps(arrival: Arrival) -> list[Step]:
     """The arrival's obligations in order (R-8.3 a-d): each due date follows from the step before it."""
+    return steps_of([arrival])[arrival.pk]
+
+
+def _firsts(rows) -> dict[int, list[datetime.datetime]]:
+    found: dict[int, list[datetime.datetime]] = {}
+    for person_id, moment in rows:
+        found.setdefault(person_id, []).append(moment)
+    return found
+
+
+def steps_of(arrivals: list[Arrival]) -> dict[int, list[Step]]:
+    """The steps of many arrivals (a list page) with two queries for all of them."""
+    brought = [a for a in arrivals if a.person_id and a.brought_in_at]
+    people = [a.person_id for a in brought]
+    submitted = _firsts(ChangeSet.objects.filter(person_id__in=people, submitted_at__isnull=False).values_list("person_id", "submitted_at"))
+    signed = _firsts(VersionSignature.objects.filter(version__person_id__in=people).values_list("version__person_id", "signed_at"))
+    return {arrival.pk: _steps(arrival, submitted.get(arrival.person_id, []), signed.get(arrival.person_id, [])) for arrival in arrivals}
+
+
+def _steps(arrival: Arrival, submissions: list, signatures: list) -> list[Step]:
     brought = _local_day(arrival.brought_in_at)
     result = [Step(STEP_LABELS["request"], "R-8.3a", arrival.due_on, _local_day(arrival.requested_at)),
               Step(STEP_LABELS["decision"], "R-8.3", None, _local_day(arrival.decided_at)),
@@ -269,11 +289,9 @@ def steps(arrival: Arrival) -> list[Step]:
         if person.account_id:
             account_day = max(brought, _local_day(person.account.date_joined))
         since = arrival.brought_in_at
-        submitted = (ChangeSet.objects.filter(person=person, submitted_at__gte=since).order_by("submitted_at")
-                     .values_list("submitted_at", flat=True).first())
-        first_signature = (VersionSignature.objects.filter(version__person=person, signed_at__gte=since).order_by("signed_at")
-                           .values_list("signed_at", flat=True).first())
-        checked = _local_day(min(filter(None, [submitted, first_signature]), default=None))
+        first_signature = min((moment for moment in signatures if moment >= since), default=None)
+        first_submission = min((moment for moment in submissions if moment >= since), default=None)
+        checked = _local_day(min(filter(None, [first_submission, first_signature]), default=None))
         signed = _local_day(first_signature)
     result.append(Step(STEP_LABELS["account"], "R-8.3b", add_working_days(brought, CHECK_DAYS) if brought else None, account_day))
     result.append(Step(STEP_LABELS["check"], "R-8.3c", add_working_days(account_day, CHECK_DAYS) if account_day else None, checked))

@@ -54,7 +54,9 @@ def arrival_list(request):
     found = arrivals.visible(request.user).order_by("state", "-requested_at")
     can_request = authz.can(request.user, "people.edit")
     today = timezone.localdate()
-    rows = [{"arrival": arrival, "next": next((step for step in arrivals.steps(arrival) if step.done is None), None)} for arrival in found[:500]]
+    shown = list(found[:500])
+    steps = arrivals.steps_of(shown)
+    rows = [{"arrival": arrival, "next": next((step for step in steps[arrival.pk] if step.done is None), None)} for arrival in shown]
     for row in rows:
         row["late"] = row["next"] is not None and row["next"].state(today) == "overdue"
     return render(request, "movements/arrivals.html", {"rows": rows, "can_request": can_request, "today": today})

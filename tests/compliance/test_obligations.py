@@ -106,7 +106,7 @@ def test_refresh_is_idempotent_and_drops_what_a_departure_ends_R_8_5(hr, person)
     assert obligation(Kind.FIRST_ENTRY, person).state(TODAY) == "dropped"
 
 
-def test_an_extra_day_off_moves_the_deadlines_running_over_it(hr, admin_user):
+def test_an_extra_day_off_moves_the_deadlines_running_over_it_R_6_3(hr, admin_user):
     person = new_record(hr)
     services.refresh()
     due = obligation(Kind.ACCOUNT, person).due_on
@@ -118,7 +118,7 @@ def test_an_extra_day_off_moves_the_deadlines_running_over_it(hr, admin_user):
     assert services.refresh()["updated"] == 0  # the refresh counts on the same calendar
 
 
-def test_bad_overrides_are_refused_and_change_nothing(hr, admin_user):
+def test_bad_overrides_are_refused_and_change_nothing_R_6_3(hr, admin_user):
     new_record(hr)
     services.refresh()
     Obligation.objects.update(start_on=TODAY - datetime.timedelta(days=20), due_on=TODAY + datetime.timedelta(days=3))
@@ -126,7 +126,9 @@ def test_bad_overrides_are_refused_and_change_nothing(hr, admin_user):
     saturday = next(TODAY + datetime.timedelta(days=n) for n in range(1, 8) if (TODAY + datetime.timedelta(days=n)).weekday() == 5)
     cases = [({"day": past_working_day, "working": False, "reason": "Nghỉ"}, "day"),
              ({"day": saturday, "working": False, "reason": "Nghỉ"}, "working"),
-             ({"day": saturday, "working": True, "reason": " "}, "reason")]
+             ({"day": saturday, "working": True, "reason": " "}, "reason"),
+             ({"day": datetime.date(2099, 1, 1), "working": False, "reason": "Nghỉ"}, "day"),  # not an announced day
+             ({"day": datetime.date(2026, 8, 22), "working": True, "reason": "Làm bù"}, "working")]  # swapped Saturday: worked by law
     for values, field in cases:
         with pytest.raises(ServiceError) as refused:
             services.set_override(admin_user, **values)
@@ -136,7 +138,7 @@ def test_bad_overrides_are_refused_and_change_nothing(hr, admin_user):
     assert not CalendarOverride.objects.exists()
 
 
-def test_reminders_go_to_the_owner_then_the_head_then_the_body_above_each_once(hr, head, person, admin_user):
+def test_reminders_go_to_the_owner_then_the_head_then_the_body_above_each_once_R_6_4(hr, head, person, admin_user):
     person.account.email = "dung@dongnai.gov.vn"
     person.account.save()
     services.refresh()
@@ -155,7 +157,7 @@ def test_reminders_go_to_the_owner_then_the_head_then_the_body_above_each_once(h
     assert body_above.reminders.count() == 0
 
 
-def test_the_tasks_deadlines_and_calendar_pages(client, hr, admin_user):
+def test_the_tasks_deadlines_and_calendar_pages_R_6_3(client, hr, admin_user):
     person = new_record(hr)
     services.refresh()
     client.force_login(hr)
@@ -175,7 +177,7 @@ def test_the_tasks_deadlines_and_calendar_pages(client, hr, admin_user):
     assert refused.status_code == 400 and CalendarOverride.objects.count() == 1
 
 
-def test_the_api_of_tasks_obligations_reminders_and_calendar(client, hr, admin_user, person):
+def test_the_api_of_tasks_obligations_reminders_and_calendar_R_6_4(client, hr, admin_user, person):
     services.refresh()
     client.force_login(person.account)
     tasks = client.get("/api/v1/tasks").json()["items"]
@@ -202,13 +204,13 @@ def test_an_arrival_request_is_tracked_as_an_obligation_R_8_3(hr):
     assert request.due_on == arrival.due_on and request.state(TODAY) == "late"
 
 
-def test_the_nightly_run_is_scheduled_once_at_one_in_the_morning(db):
+def test_the_nightly_run_is_scheduled_once_at_one_in_the_morning_R_6_3(db):
     assert schedule_daily() and not schedule_daily()
     waiting = DBTaskResult.objects.get(task_path="compliance.tasks.daily")
     assert timezone.localtime(waiting.run_after).time() == datetime.time(1, 0) and waiting.run_after > timezone.now()
 
 
-def test_the_nightly_run_recomputes_counts_checks_and_comes_back_tomorrow(person):
+def test_the_nightly_run_recomputes_counts_checks_and_comes_back_tomorrow_R_13_5(person):
     result = daily.call()
     assert result["created"] >= 2 and result["units"] >= 1 and "opened" in result
     assert DBTaskResult.objects.filter(task_path="compliance.tasks.daily", status="READY").count() == 1

@@ -53,7 +53,7 @@ def test_more_people_than_the_quota_is_found_then_resolved_when_the_quota_grows_
     assert Finding.objects.count() == 1
 
 
-def test_the_findings_page_and_api_stay_in_scope(client, person, admin_user, hr):
+def test_the_findings_page_and_api_stay_in_scope_R_13_4(client, person, admin_user, hr):
     load(admin_user, "000.01.02.H19", "075085001288")  # a twin in another department
     run_checks()
     client.force_login(hr)

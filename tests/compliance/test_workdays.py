@@ -35,7 +35,7 @@ def test_five_working_days_across_the_april_holidays_R_6_3():
     assert working_days_between(D(2026, 5, 6), D(2026, 4, 24)) == 0
 
 
-def test_overrides_entered_by_sonoivu_win_over_the_package():
+def test_overrides_entered_by_sonoivu_win_over_the_package_R_6_3():
     officer = UserFactory(username="sonoivu")
     CalendarOverride.objects.create(day=D(2026, 12, 7), working=False, reason="Nghỉ thêm theo thông báo", created_by=officer)
     CalendarOverride.objects.create(day=D(2026, 12, 12), working=True, reason="Làm bù ngày thứ Bảy", created_by=officer)
