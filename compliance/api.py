@@ -3,6 +3,7 @@
 import datetime
 
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,8 +13,8 @@ from ninja.pagination import paginate
 from accounts import authz
 from common.api import DbId, ErrorOut, Pagination
 
-from . import dashboards, services
-from .models import CalendarOverride, Finding, Obligation, Reminder
+from . import annual, dashboards, par, services
+from .models import AnnualReport, CalendarOverride, Finding, Obligation, Reminder
 from .reminders import describe
 from .workdays import holidays_of
 
@@ -221,3 +222,112 @@ class ChecksOut(Schema):
 @router.post("/findings/run", response={200: ChecksOut, 403: ErrorOut}, summary="Run the data-quality checks now (Sở Nội vụ)")
 def run_quality_checks(request):
     return services.check_quality(request.user, request=request)
+
+
+class ScoreOut(Schema):
+    unit_id: int
+    name: str
+    code: str
+    rank: int = Field(description="1 for the best; units with the same score share a rank; 0 for the unit asked for")
+    values: dict[str, float | None] = Field(description="each criterion measured, out of 100; null: nothing to measure")
+    score: float | None
+    formula: str = Field(description="the arithmetic behind the score, as shown beside it")
+
+
+class ParOut(Schema):
+    year: int
+    day: datetime.date = Field(description="the data counted up to this day")
+    weights: dict[str, int] = Field(description="points out of 100 of each criterion: completeness, timeliness, approval, sync")
+    unit: ScoreOut = Field(description="the unit asked for, with every unit under it")
+    rows: list[ScoreOut] = Field(description="the units directly under it, best first")
+
+
+@router.get("/par", response={200: ParOut, 400: ErrorOut, 403: ErrorOut},
+            summary="The year's PAR scores of the units under one, ranked, with their formula (R-15.4, R-16.3, R-19.2)")
+def get_par(request, year: int | None = Query(None, description="default: this year"),
+            unit: str = Query("", description="identifier code; default: the top of the caller's reporting scope")):
+    data = par.ranking(request.user, unit, year or timezone.localdate().year)
+    return {**data, "weights": data["formula"].weights}
+
+
+class WeightsIn(Schema):
+    completeness: int
+    timeliness: int
+    approval: int
+    sync: int
+
+
+@router.put("/par/formulas/{year}", response={200: WeightsIn, 400: ErrorOut, 403: ErrorOut},
+            summary="Set the weights of a year's PAR criteria (Sở Nội vụ); they add up to 100")
+def set_par_formula(request, year: int, payload: WeightsIn):
+    return par.set_formula(request.user, year=year, weights=payload.dict(), request=request).weights
+
+
+class AnnualReportOut(Schema):
+    id: int
+    unit_id: int
+    year: int
+    to_ministry: bool = Field(description="the province's report to the Ministry (R-16.7); else a unit's to Sở Nội vụ (R-15.6)")
+    due_on: datetime.date
+    state: AnnualReport.State
+    figures: dict = Field(description="generated from the data: records, the year's approvals, obligations, findings, sub-units")
+    generated_at: datetime.datetime
+    assessment: str
+    difficulties: str
+    proposals: str
+    submitted_at: datetime.datetime | None
+
+    @staticmethod
+    def resolve_due_on(obj):
+        return annual.due_on(obj.year, obj.to_ministry)
+
+
+class AnnualReportIn(Schema):
+    unit: str = Field("", description="identifier code; default: the top of the caller's reporting scope")
+    year: int
+
+
+class ReportTextsIn(Schema):
+    assessment: str = ""
+    difficulties: str = ""
+    proposals: str = ""
+
+
+@router.get("/annual-reports", response={200: list[AnnualReportOut], 403: ErrorOut},
+            summary="Annual reports on database management of the units in the caller's scope")
+@paginate(Pagination)
+def list_annual_reports(request):
+    return annual.visible(request.user)
+
+
+@router.post("/annual-reports", response={200: AnnualReportOut, 400: ErrorOut, 403: ErrorOut},
+             summary="Generate a unit's report on a year, or its draft's figures again")
+def prepare_annual_report(request, payload: AnnualReportIn):
+    return annual.prepare(request.user, unit_id=dashboards.unit_for(request.user, payload.unit), year=payload.year, request=request)
+
+
+@router.get("/annual-reports/{report_id}", response={200: AnnualReportOut, 403: ErrorOut}, summary="One annual report")
+def get_annual_report(request, report_id: DbId):
+    return annual.get_visible(request.user, report_id)
+
+
+@router.patch("/annual-reports/{report_id}", response={200: AnnualReportOut, 400: ErrorOut, 403: ErrorOut},
+              summary="Write a draft report's assessment, difficulties and proposals")
+def edit_annual_report(request, report_id: DbId, payload: ReportTextsIn):
+    return annual.edit(request.user, annual.get_visible(request.user, report_id), texts=payload.dict(), request=request)
+
+
+@router.post("/annual-reports/{report_id}/submit", response={200: AnnualReportOut, 400: ErrorOut, 403: ErrorOut},
+             summary="Submit a report to Sở Nội vụ (or to the Ministry); final")
+def submit_annual_report(request, report_id: DbId):
+    return annual.submit(request.user, annual.get_visible(request.user, report_id), request=request)
+
+
+@router.get("/annual-reports/{report_id}/document", response={200: None, 403: ErrorOut},
+            summary="The report as a DOCX or PDF file", openapi_extra={"responses": {"200": {"description": "the file", "content": {
+                "application/pdf": {}, "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {}}}}})
+def annual_report_document(request, report_id: DbId, format: str = Query("pdf", pattern="^(pdf|docx)$")):
+    data, content_type, name = annual.export(request.user, annual.get_visible(request.user, report_id), format, request=request)
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -96,7 +96,7 @@ def _ratios(totals: dict) -> dict:
             "completeness_average": round(totals["completeness_sum"] / working) if working else None}
 
 
-def _sum(snapshots: dict[int, UnitSnapshot], units) -> dict:
+def sum_snapshots(snapshots: dict[int, UnitSnapshot], units) -> dict:
     totals = dict.fromkeys(UnitSnapshot.COUNTS, 0)
     for unit_id in units:
         snapshot = snapshots.get(unit_id)
@@ -104,6 +104,13 @@ def _sum(snapshots: dict[int, UnitSnapshot], units) -> dict:
             for name in UnitSnapshot.COUNTS:
                 totals[name] += getattr(snapshot, name)
     return _ratios(totals)
+
+
+def year_snapshots(units: set[int], year: int, day: datetime.date) -> dict[int, UnitSnapshot]:
+    """The units' snapshots of the year's last snapshot day up to a day: what a year's scores and reports state."""
+    last = (UnitSnapshot.objects.filter(day__gte=datetime.date(year, 1, 1), day__lte=day).order_by("-day")
+            .values_list("day", flat=True).first())
+    return {s.unit_id: s for s in UnitSnapshot.objects.filter(day=last, unit_id__in=units)} if last else {}
 
 
 def dashboard(unit_id: int, today: datetime.date | None = None) -> dict:
@@ -116,10 +123,10 @@ def dashboard(unit_id: int, today: datetime.date | None = None) -> dict:
     snapshots = {s.unit_id: s for s in UnitSnapshot.objects.filter(day=day, unit_id__in=subtree)} if day else {}
     names = {unit: (name, code) for unit, name, code in versions_on(today).filter(unit_id__in=tree.get(unit_id, []))
              .values_list("unit_id", "name", "code")}
-    children = sorted(({"unit_id": child, "name": names[child][0], "code": names[child][1], **_sum(snapshots, subtree_ids([child], tree))}
+    children = sorted(({"unit_id": child, "name": names[child][0], "code": names[child][1], **sum_snapshots(snapshots, subtree_ids([child], tree))}
                        for child in tree.get(unit_id, [])), key=lambda row: row["name"])
     computed = max((s.computed_at for s in snapshots.values()), default=None)
-    return {"day": day, "computed_at": computed, "totals": _sum(snapshots, subtree), "own": _sum(snapshots, [unit_id]),
+    return {"day": day, "computed_at": computed, "totals": sum_snapshots(snapshots, subtree), "own": sum_snapshots(snapshots, [unit_id]),
             "children": children, "trend": trend(subtree, today)}
 
 

@@ -30,10 +30,14 @@ class Obligation(models.Model):
         CORRECTION = "correction", _("correct the changes sent back")
         APPROVAL = "approval", _("approve the unit's records of the month")
         ARRIVAL_REQUEST = "arrival_request", _("ask Sở Nội vụ to bring an arriving person's record in")
+        ANNUAL_REPORT = "annual_report", _("report on the year's database management to Sở Nội vụ")
+        MINISTRY_REPORT = "ministry_report", _("report on the year's database management to the Ministry of Home Affairs")
 
     # Who must act: the person, the unit (its HR officers) or its head (and delegates).
-    OWNER = {"account": "unit", "first_entry": "person", "correction": "person", "approval": "head", "arrival_request": "unit"}
-    RULE = {"account": "R-6.3", "first_entry": "R-6.4", "correction": "R-6.5", "approval": "R-7.1", "arrival_request": "R-8.3"}
+    OWNER = {"account": "unit", "first_entry": "person", "correction": "person", "approval": "head", "arrival_request": "unit",
+             "annual_report": "unit", "ministry_report": "unit"}
+    RULE = {"account": "R-6.3", "first_entry": "R-6.4", "correction": "R-6.5", "approval": "R-7.1", "arrival_request": "R-8.3",
+            "annual_report": "R-15.6", "ministry_report": "R-16.7"}
 
     key = models.CharField(max_length=80, unique=True)
     kind = models.CharField(_("obligation"), max_length=20, choices=Kind.choices)
@@ -156,3 +160,53 @@ class Finding(models.Model):
     @property
     def retires_on(self):
         return datetime.date.fromisoformat(self.details["retires_on"]) if "retires_on" in self.details else None
+
+
+class ParFormula(models.Model):
+    """The weights, in points out of 100, of the criteria the year's administrative-reform (PAR) ranking scores the units on
+    (R-15.4, R-16.3, R-19.2); set by Sở Nội vụ for each year."""
+
+    CRITERIA = ("completeness", "timeliness", "approval", "sync")
+    DEFAULT = {"completeness": 30, "timeliness": 30, "approval": 25, "sync": 15}
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    completeness = models.PositiveSmallIntegerField(_("complete records"))
+    timeliness = models.PositiveSmallIntegerField(_("deadlines met"))
+    approval = models.PositiveSmallIntegerField(_("records approved"))
+    sync = models.PositiveSmallIntegerField(_("records synced with the national database"))
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField(auto_now=True)
+
+    @property
+    def weights(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.CRITERIA}
+
+
+class AnnualReport(models.Model):
+    """A unit's yearly report on its database management to Sở Nội vụ (R-15.6, by 31 December), or Sở Nội vụ's report on the
+    province to the Ministry of Home Affairs (R-16.7, by 31 January): figures generated from the data, the text written by
+    the unit, editable until submitted."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SUBMITTED = "submitted", _("submitted")
+
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("unit"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    to_ministry = models.BooleanField(default=False)  # the province's report (the root unit's), else a unit's to Sở Nội vụ
+    figures = models.JSONField(default=dict)
+    generated_at = models.DateTimeField()
+    assessment = models.TextField(_("overall assessment"), blank=True)
+    difficulties = models.TextField(_("difficulties and problems"), blank=True)
+    proposals = models.TextField(_("proposals"), blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+
+    TEXTS = ("assessment", "difficulties", "proposals")
+
+    class Meta:
+        ordering = ["-year", "unit_id"]
+        constraints = [models.UniqueConstraint(fields=["unit", "year"], name="one_annual_report_per_unit_and_year")]

@@ -162,6 +162,10 @@ def refresh(today: datetime.date | None = None, person_ids: list[int] | None = N
               **_approval_obligations(people if unit_ids is None else Person.objects.filter(unit_id__in=unit_ids), today, unit_ids)}
     arrivals = Arrival.objects.all() if person_ids is None else Arrival.objects.filter(Q(person_id__in=person_ids) | Q(pk__in=arrival_ids or []))
     wanted.update(_arrival_obligations(arrivals))
+    if person_ids is None:
+        from .annual import report_obligations  # the annual reports build on these services
+
+        wanted.update(report_obligations(today))
     return _store(wanted, people, today, everyone=person_ids is None)
 
 
@@ -189,6 +193,11 @@ def _store(wanted: dict[str, Wanted], people, today: datetime.date, everyone: bo
     dropped = (Obligation.objects.filter(person__in=people, person__status__in=Person.CLOSED, kind__in=[Kind.ACCOUNT, Kind.FIRST_ENTRY],
                                          met_on__isnull=True, dropped_on__isnull=True).update(dropped_on=today))
     return {"created": len(created), "updated": len(changed), "dropped": dropped}
+
+
+def store_obligations(wanted: dict[str, Wanted], today: datetime.date | None = None) -> dict[str, int]:
+    """Store obligations computed outside `refresh` (the annual reports'), found again by their keys."""
+    return _store(wanted, Person.objects.none(), today or timezone.localdate(), everyone=False)
 
 
 def refresh_soon(person_ids: list[int], arrival_ids: list[int] | None = None) -> None:

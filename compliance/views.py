@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,10 +13,10 @@ from accounts import authz
 from common.errors import ServiceError
 from orgs.services import versions_on
 
+from . import annual, dashboards, par, services
 from . import charts as charts_svg
-from . import dashboards, services
-from .forms import FindingFilter, ObligationFilter, OverrideForm
-from .models import CalendarOverride, Reminder
+from .forms import AnnualReportForm, FindingFilter, ObligationFilter, OverrideForm, ParFilter, ParFormulaForm, ReportTextForm
+from .models import AnnualReport, CalendarOverride, Reminder
 from .reminders import describe
 from .workdays import holidays_of
 
@@ -163,3 +164,142 @@ def run_checks(request):
     counts = services.check_quality(request.user, request=request)
     messages.success(request, _("Checks run: %(opened)s findings opened, %(resolved)s resolved.") % counts)
     return redirect("compliance:findings")
+
+
+def _par_page(request, formula_form=None, status=200):
+    today = timezone.localdate()
+    form = ParFilter(request.GET or None)
+    year, unit, error, data = today.year, "", None, None
+    if form.is_valid():
+        year, unit = form.cleaned_data["year"] or today.year, form.cleaned_data["unit"]
+    try:
+        data = par.ranking(request.user, unit, year, today)
+    except ServiceError as exc:
+        error = exc.message
+        data = par.ranking(request.user, "", today.year, today)
+    manages = authz.can(request.user, "compliance.manage")
+    if manages and formula_form is None:
+        formula = par.formula_for(data["year"] if data["year"] >= today.year else today.year)
+        formula_form = ParFormulaForm(initial={"year": formula.year, **formula.weights})
+    rows = data["rows"]
+
+    def cells(score):
+        return score, [score.values[name] for name in par.CRITERIA]
+
+    return render(request, "compliance/par.html", {
+        "form": form, "error": error, "data": data, "rows": [cells(row) for row in rows], "total": cells(data["unit"]),
+        "weights": [(par.LABELS[name], data["formula"].weights[name]) for name in par.CRITERIA],
+        "formula_form": formula_form if manages else None, "years": range(today.year, par.FIRST_YEAR - 1, -1),
+        "chart": charts_svg.bars(_("PAR score by unit"), [(row.name, row.score) for row in rows], suffix="")}, status=status)
+
+
+@login_required
+def par_page(request):
+    """The year's PAR scores of the units under one, ranked, with the formula beside each score (R-15.4, R-16.3, R-19.2)."""
+    return _par_page(request)
+
+
+@login_required
+@require_POST
+def par_formula(request):
+    services.require_manager(request.user, "compliance.par_formula", request)
+    form = ParFormulaForm(request.POST)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        year = data.pop("year")
+        try:
+            par.set_formula(request.user, year=year, weights=data, request=request)
+            messages.success(request, _("The PAR formula of %(year)s is saved.") % {"year": year})
+            return redirect(f"{reverse('compliance:par')}?year={year}")
+        except ServiceError as exc:
+            exc.add_to_form(form)
+    return _par_page(request, form, status=400)
+
+
+def _reports_page(request, form=None, status=200):
+    found = annual.visible(request.user).select_related("unit")
+    writes = authz.can(request.user, "reports.submit")
+    today = timezone.localdate()
+    return render(request, "compliance/reports.html", {
+        "reports": found[:300], "names": dict(versions_on(today).filter(unit_id__in=[r.unit_id for r in found[:300]])
+                                             .values_list("unit_id", "name")),
+        "form": (form or AnnualReportForm(initial={"year": today.year if today.month == 12 else today.year - 1})) if writes else None},
+        status=status)
+
+
+@login_required
+def reports(request):
+    """The annual reports on database management of the units in the user's scope (R-15.6, R-16.7)."""
+    return _reports_page(request)
+
+
+@login_required
+@require_POST
+def report_create(request):
+    if not authz.can(request.user, "reports.submit"):
+        raise PermissionDenied(_("You are not allowed to do this for this unit."))
+    form = AnnualReportForm(request.POST)
+    if form.is_valid():
+        try:
+            unit_id = dashboards.unit_for(request.user, form.cleaned_data["unit"])
+            report = annual.prepare(request.user, unit_id=unit_id, year=form.cleaned_data["year"], request=request)
+            messages.success(request, _("The report's figures are generated from the data."))
+            return redirect("compliance:report", pk=report.pk)
+        except ServiceError as exc:
+            exc.add_to_form(form)
+    return _reports_page(request, form, status=400)
+
+
+def _report_page(request, report, form=None, status=200):
+    today = timezone.localdate()
+    writes = report.state == AnnualReport.State.DRAFT and authz.can(request.user, "reports.submit", report.unit_id)
+    return render(request, "compliance/report.html", {
+        "report": report, "f": report.figures, "writes": writes, "form": (form or ReportTextForm(instance=report)) if writes else None,
+        "unit_name": versions_on(today).filter(unit_id=report.unit_id).values_list("name", flat=True).first(),
+        "due_on": annual.due_on(report.year, report.to_ministry),
+        "texts": [(AnnualReport._meta.get_field(name).verbose_name, getattr(report, name)) for name in AnnualReport.TEXTS]},
+        status=status)
+
+
+@login_required
+def report(request, pk):
+    return _report_page(request, annual.get_visible(request.user, pk))
+
+
+@login_required
+@require_POST
+def report_edit(request, pk):
+    found = annual.get_visible(request.user, pk)
+    form = ReportTextForm(request.POST, instance=AnnualReport(unit_id=found.unit_id))
+    if form.is_valid():
+        try:
+            annual.edit(request.user, found, texts=form.cleaned_data, request=request)
+            if "submit" in request.POST:
+                annual.submit(request.user, AnnualReport.objects.get(pk=pk), request=request)
+                messages.success(request, _("The report is submitted."))
+            else:
+                messages.success(request, _("The report is saved."))
+            return redirect("compliance:report", pk=pk)
+        except ServiceError as exc:
+            exc.add_to_form(form)
+    return _report_page(request, AnnualReport.objects.get(pk=pk), form, status=400)
+
+
+@login_required
+@require_POST
+def report_regenerate(request, pk):
+    found = annual.get_visible(request.user, pk)
+    try:
+        annual.prepare(request.user, unit_id=found.unit_id, year=found.year, request=request)
+        messages.success(request, _("The report's figures are generated from the data."))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return redirect("compliance:report", pk=pk)
+
+
+@login_required
+def report_download(request, pk, fmt):
+    data, content_type, name = annual.export(request.user, annual.get_visible(request.user, pk), fmt, request=request)
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
