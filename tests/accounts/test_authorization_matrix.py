@@ -16,11 +16,14 @@ from accounts import authz
 from accounts.models import ApiToken, PasswordReport, Role, RoleGrant, WrittenRequest
 from accounts.services import create_token
 from approvals.models import SigningBatch
+from compliance import annual
 from compliance.models import CalendarOverride, Obligation, Reminder
 from config.api import api
+from inspections.services import record_inspection
 from movements.arrivals import request_arrival
 from orgs.models import JobPosition, ReorgPlan
 from people import services
+from problems.services import file_report
 from tests.conftest import UserFactory, open_version
 from tests.people.conftest import RECORD, sample_record
 
@@ -29,7 +32,9 @@ LOGIN_ONLY = "login only"  # any logged-in user: their own account pages, shared
 PUBLIC = "public"
 APPROVE = ("records.approve", "records.approve_head")  # either: a head or delegate, or a deputy for the head's record
 ARRIVALS = ("people.view", "arrivals.decide")  # the receiving unit's officers, or Sở Nội vụ
+INSPECTIONS = ("reports.view", "inspections.record", "inspections.answer")  # who reads a unit's inspections
 MATRIX_PDF = b"%PDF-1.4 matrix\n%%EOF\n"
+REPORT_YEAR = timezone.localdate().year - 1  # a year any unit may report on
 
 # route name -> (action, what the scope is judged on)
 PAGE_RULES = {
@@ -68,11 +73,22 @@ PAGE_RULES = {
     "movements:transfer": ("people.edit", "person"),
     "movements:arrivals": (ARRIVALS, None), "movements:arrival_new": ("people.edit", None),
     "movements:arrival": (ARRIVALS, "arrival"), "movements:arrival_document": (ARRIVALS, "arrival"),
+    "problems:list": (LOGIN_ONLY, None), "problems:new": (LOGIN_ONLY, None),  # a handler of the reporter's unit, or the reporter (never the matrix user)
+    "problems:detail": ("problems.handle", "problem"), "problems:reply": ("problems.handle", "problem"),
+    "problems:state": ("problems.handle", "problem"), "problems:attachment": ("problems.handle", "problem"),
     "people:checked": (LOGIN_ONLY, None), "compliance:tasks": (LOGIN_ONLY, None), "compliance:reminders_read": (LOGIN_ONLY, None),
     "compliance:obligations": ("people.view", None), "compliance:refresh": ("compliance.manage", None),
     "compliance:calendar": ("org.view", None), "compliance:override_add": ("compliance.manage", None),
     "compliance:override_remove": ("compliance.manage", None), "compliance:dashboard": ("reports.view", None),
     "compliance:findings": ("people.view", None), "compliance:run_checks": ("compliance.manage", None),
+    "compliance:par": ("reports.view", None), "compliance:par_formula": ("compliance.manage", None),
+    "compliance:reports": ("reports.view", None), "compliance:report_create": ("reports.submit", None),
+    "compliance:report": ("reports.view", "annual_report"), "compliance:report_edit": ("reports.submit", "annual_report"),
+    "compliance:report_regenerate": ("reports.submit", "annual_report"),
+    "compliance:report_docx": ("reports.view", "annual_report"), "compliance:report_pdf": ("reports.view", "annual_report"),
+    "inspections:list": (INSPECTIONS, None), "inspections:new": ("inspections.record", None),
+    "inspections:detail": (INSPECTIONS, "inspection"), "inspections:answer": ("inspections.answer", "inspection"),
+    "inspections:close": ("inspections.record", "inspection"),
 }
 # API operation id -> (action, object)
 API_RULES = {
@@ -111,12 +127,25 @@ API_RULES = {
     "movements_api_create_arrival": ("people.edit", None), "movements_api_list_arrivals": (ARRIVALS, None),
     "movements_api_get_arrival": (ARRIVALS, "arrival"), "movements_api_decide_arrival": ("arrivals.decide", "arrival"),
     "movements_api_bring_in_arrival": ("arrivals.decide", "arrival"),
+    "problems_api_list_problems": (LOGIN_ONLY, None), "problems_api_create_problem": (LOGIN_ONLY, None),
+    "problems_api_get_problem": ("problems.handle", "problem"), "problems_api_add_message": ("problems.handle", "problem"),
+    "problems_api_change_state": ("problems.handle", "problem"),
     "people_api_confirm_own_record": (LOGIN_ONLY, None), "compliance_api_my_tasks": (LOGIN_ONLY, None),
     "compliance_api_list_obligations": ("people.view", None), "compliance_api_refresh_obligations": ("compliance.manage", None),
     "compliance_api_list_reminders": (LOGIN_ONLY, None), "compliance_api_read_reminder": (LOGIN_ONLY, None),  # another's: 404
     "compliance_api_get_calendar": ("org.view", None), "compliance_api_add_override": ("compliance.manage", None),
     "compliance_api_delete_override": ("compliance.manage", None), "compliance_api_get_dashboard": ("reports.view", None),
     "compliance_api_list_findings": ("people.view", None), "compliance_api_run_quality_checks": ("compliance.manage", None),
+    "compliance_api_get_par": ("reports.view", None), "compliance_api_set_par_formula": ("compliance.manage", None),
+    "compliance_api_list_annual_reports": ("reports.view", None), "compliance_api_prepare_annual_report": ("reports.submit", None),
+    "compliance_api_get_annual_report": ("reports.view", "annual_report"),
+    "compliance_api_edit_annual_report": ("reports.submit", "annual_report"),
+    "compliance_api_submit_annual_report": ("reports.submit", "annual_report"),
+    "compliance_api_annual_report_document": ("reports.view", "annual_report"),
+    "inspections_api_list_inspections": (INSPECTIONS, None), "inspections_api_create_inspection": ("inspections.record", None),
+    "inspections_api_get_inspection": (INSPECTIONS, "inspection"),
+    "inspections_api_answer_inspection": ("inspections.answer", "inspection"),
+    "inspections_api_close_inspection": ("inspections.record", "inspection"),
 }
 
 
@@ -142,7 +171,14 @@ API_BODIES = {
     "approvals_api_complete": {"signatures": []},
     "approvals_api_reject": {"reasons": {"contacts.phone": "Số điện thoại sai"}},
     "movements_api_decide_arrival": {"approve": False, "reason": "Thử quyền"},
+    "problems_api_change_state": {"state": "in_progress"},
     "compliance_api_add_override": {"day": "2099-01-03", "working": True, "reason": "Làm bù"},
+    "compliance_api_set_par_formula": {"completeness": 25, "timeliness": 25, "approval": 25, "sync": 25},
+    "compliance_api_prepare_annual_report": {"unit": FINANCE, "year": REPORT_YEAR},
+    "inspections_api_create_inspection": {"unit": FINANCE, "area": "updating", "inspected_on": "2025-08-01",
+                                          "findings": "Chưa cập nhật hồ sơ", "measures": ["Cập nhật trong tháng"]},
+    "inspections_api_answer_inspection": {"text": "Đã cập nhật"},
+    "inspections_api_close_inspection": {"conclusion": "Đã khắc phục"},
     "approvals_api_open_round": lambda ids: {"unit_id": ids["unit"], "opens_on": "2026-01-05", "closes_on": "2026-01-06", "reason": ""},
 }
 # Multipart operations: a written request with its scan.
@@ -157,10 +193,12 @@ API_MULTIPART = {
                                      "birth_date": "1990-06-01", "citizen_id": "079190012345", "handover_on": "2026-01-05",
                                      "request_number": "1/ĐN", "request_date": "2026-01-05"},
     "movements_api_bring_in_arrival": {},
+    "problems_api_create_problem": {"category": "software", "subject": "Thử quyền", "description": "Thử quyền"},
+    "problems_api_add_message": {"text": "Thử quyền"},
 }
 # The multipart field holding the file, "scan" by default.
 FILE_FIELDS = {"people_api_attach": "file", "approvals_api_sign": "p12", "movements_api_create": "file", "movements_api_create_arrival": "file",
-               "movements_api_bring_in_arrival": "file"}
+               "movements_api_bring_in_arrival": "file", "problems_api_create_problem": "files", "problems_api_add_message": "files"}
 
 
 def page_routes(resolver=None, namespace=""):
@@ -202,6 +240,7 @@ def objects(small_tree, admin_user):
             "batch": SigningBatch.objects.create(approver=admin_user, certificates="", expires_at=timezone.now()).pk,
         }
         made[side].update(person_objects(unit, admin_user))
+        made[side].update(problem_objects(person))
         made[side]["arrival"] = request_arrival(admin_user, to_unit_id=unit.pk, origin="province", origin_agency="Bộ Tài chính",
                                                 full_name="Lê Thị Hoa", birth_date=datetime.date(1990, 6, 1),
                                                 citizen_id=f"0791900{unit.pk:05d}", handover_on=timezone.localdate(), request_number="2/ĐN",
@@ -209,8 +248,11 @@ def objects(small_tree, admin_user):
         made[side]["reminder"] = Reminder.objects.create(obligation=Obligation.objects.create(
             key=f"matrix:{side}", kind="account", unit=unit, start_on=timezone.localdate(), due_on=timezone.localdate()), stage="due",
             user=admin_user).pk
+        made[side]["annual_report"] = annual.prepare(admin_user, unit_id=unit.pk, year=REPORT_YEAR).pk
         made[side]["override"] = CalendarOverride.objects.create(day=datetime.date(2099, 1, 10 + len(side)), working=True, reason="thử",
                                                                  created_by=admin_user).pk
+        made[side]["inspection"] = record_inspection(admin_user, unit_id=unit.pk, area="updating", inspected_on=timezone.localdate(),
+                                                     findings="Chưa cập nhật hồ sơ", measures=["Cập nhật trong tháng"]).pk
     return made
 
 
@@ -223,6 +265,13 @@ def person_objects(unit, admin_user) -> dict:
     attachment = services.attach_document(admin_user, change_set, section_name="contacts",
                                           upload=SimpleUploadedFile("proof.pdf", MATRIX_PDF + str(unit.pk).encode()))
     return {"person": person.pk, "change_set": change_set.pk, "document": attachment.document.sha256}
+
+
+def problem_objects(reporter) -> dict:
+    """A problem report filed by an employee of the unit, with a scan attached."""
+    report = file_report(reporter, category="other", subject="Thử quyền", description="Thử quyền",
+                         uploads=[SimpleUploadedFile("scan.pdf", MATRIX_PDF + str(reporter.pk).encode())])
+    return {"problem": report.pk, "problem_attachment": report.messages.get().attachments.get().pk}
 
 
 def attach_request(person, recorder) -> int:
@@ -251,6 +300,8 @@ def page_url(name, pattern, object_ids):
             kwargs[key] = "contacts"
         elif key == "sha256":
             kwargs[key] = object_ids["document"]
+        elif key == "attachment_id":
+            kwargs[key] = object_ids["problem_attachment"]
     if name == "orgs:unit_close_position":
         kwargs["pk"] = object_ids["unit"]
     return reverse(name, kwargs=kwargs)
@@ -258,10 +309,11 @@ def page_url(name, pattern, object_ids):
 
 def api_url(path, object_ids, rule_object):
     values = {"unit_id": object_ids["unit"], "position_id": object_ids["position"], "plan_id": object_ids["plan"],
-              "code": "unit_kind", "position": 1, "user_id": object_ids["user"], "grant_id": object_ids["grant"],
+              "code": "unit_kind", "position": 1, "problem_id": object_ids["problem"], "user_id": object_ids["user"], "grant_id": object_ids["grant"],
               "token_id": object_ids.get("own_token", 0), "person_id": object_ids["person"], "change_set_id": object_ids["change_set"],
               "batch_id": object_ids["batch"], "number": 1, "arrival_id": object_ids["arrival"], "reminder_id": object_ids["reminder"],
-              "override_id": object_ids["override"]}
+              "override_id": object_ids["override"], "report_id": object_ids["annual_report"],
+              "year": timezone.localdate().year, "inspection_id": object_ids["inspection"]}
     for key, value in values.items():
         path = path.replace("{" + key + "}", str(value))
     return path

@@ -6,7 +6,7 @@ import datetime
 import pytest
 
 from compliance import dashboards, services
-from compliance.models import CalendarOverride, Obligation
+from compliance.models import AnnualReport, CalendarOverride, Obligation, ParFormula
 from tests.browser.test_record_paths import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -47,3 +47,44 @@ def test_the_hr_officer_reads_the_dashboard_and_drills_down_to_a_sub_unit_R_4_6(
     page.click("#sub-units a:has-text('Phòng Ngân sách')")
     page.wait_for_url("**/compliance/?unit=000.02.01.H19")
     assert page.locator("h1").inner_text() == "Phòng Ngân sách"
+
+
+def test_the_hr_officer_writes_submits_and_downloads_the_units_annual_report_R_15_6(page, live_server, person, hr):
+    today = datetime.date.today()
+    year = today.year if today.month == 12 else today.year - 1
+    dashboards.take_snapshot(datetime.date(year, 12, 1))
+    login(page, live_server, hr.username)
+    page.click("header nav a[href='/compliance/']")
+    page.click("#dashboard-links a[href='/compliance/reports/']")
+    page.fill("#id_year", str(year))
+    page.click("#report-form button[type=submit]")
+    page.wait_for_url("**/compliance/reports/*/")
+    assert page.locator("#figures").inner_text().count("1") >= 1
+    page.click("#submit-report")
+    assert page.locator("#report-text [role=alert]").count() == 1  # no assessment yet: refused, named
+    page.fill("#id_assessment", "Hồ sơ được cập nhật đầy đủ, phê duyệt đúng hạn.")
+    page.fill("#id_proposals", "Đề nghị Sở Nội vụ tổ chức tập huấn.")
+    page.click("#submit-report")
+    page.wait_for_selector("#report-texts")
+    assert "tập huấn" in page.inner_text("#report-texts")
+    with page.expect_download() as download:
+        page.click("#download-docx")
+    assert download.value.suggested_filename.endswith(".docx")
+    report = AnnualReport.objects.get()
+    assert report.state == "submitted" and report.submitted_by == hr
+
+
+def test_sonoivu_sets_the_par_weights_and_reads_the_ranking_R_16_3(page, live_server, person, admin_user):
+    dashboards.take_snapshot()
+    login(page, live_server, admin_user.username)
+    page.goto(f"{live_server.url}/compliance/par/")
+    for name, points in (("completeness", "40"), ("timeliness", "40"), ("approval", "20"), ("sync", "10")):
+        page.fill(f"#formula-form #id_{name}", points)
+    page.click("#formula-form button[type=submit]")
+    assert "110" in page.inner_text("#formula-form [role=alert]") and not ParFormula.objects.exists()
+    page.fill("#formula-form #id_sync", "0")
+    page.click("#formula-form button[type=submit]")
+    page.wait_for_selector(".messages li")
+    assert ParFormula.objects.get().weights == {"completeness": 40, "timeliness": 40, "approval": 20, "sync": 0}
+    first = page.locator("#ranking tbody tr").first.inner_text()
+    assert "Sở Tài chính" in first and "40 ×" in first
