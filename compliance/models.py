@@ -138,8 +138,9 @@ class Finding(models.Model):
         DUPLICATE = "duplicate", _("possibly the same person twice (same name and date of birth)")
         PAST_RETIREMENT = "past_retirement", _("past the retirement age and still working")
         QUOTA_EXCEEDED = "quota_exceeded", _("more people at work than the staffing quota")
+        RECORD_RULE = "record_rule", _("fields of the record contradict each other")
 
-    RULE = {"duplicate": "R-13.4", "past_retirement": "R-13.5", "quota_exceeded": "R-13.4"}
+    RULE = {"duplicate": "R-13.4", "past_retirement": "R-13.5", "quota_exceeded": "R-13.4", "record_rule": "R-13.5"}
 
     key = models.CharField(max_length=80, unique=True)
     rule = models.CharField(_("check"), max_length=20, choices=Rule.choices)
@@ -160,6 +161,18 @@ class Finding(models.Model):
     @property
     def retires_on(self):
         return datetime.date.fromisoformat(self.details["retires_on"]) if "retires_on" in self.details else None
+
+
+class RecordRuleCheck(models.Model):
+    """The version of a record the rule checks last read, and when: a night reads only the records changed since, and
+    those not read for a while (rules that depend on the day, such as an age)."""
+
+    person = models.OneToOneField("people.Person", primary_key=True, on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveIntegerField()
+    checked_on = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["checked_on"], name="record_check_day")]
 
 
 class ParFormula(models.Model):

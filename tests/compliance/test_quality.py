@@ -65,3 +65,35 @@ def test_the_findings_page_and_api_stay_in_scope_R_13_4(client, person, admin_us
     assert client.post("/api/v1/findings/run").json() == {"opened": 0, "resolved": 0}
     assert len(client.get("/api/v1/findings", {"state": ""}).json()["items"]) == 2
     assert datetime.date.fromisoformat(client.get("/api/v1/findings").json()["items"][0]["found_on"]) == TODAY
+
+
+def test_fields_of_a_record_that_contradict_each_other_are_found_R_13_5(small_tree, admin_user):
+    broken = load(admin_user, BUDGET, "075085001277", full_name="Lê Văn Sai")
+    record = sample_record(identity={**RECORD["identity"], "citizen_id": "075085001266", "full_name": "Phan Thị Lệch"},
+                           employment={**RECORD["employment"], "joined_unit_on": "2007-01-01"},  # before the recruitment
+                           salary={**RECORD["salary"], "salary_step": 12})  # the rank's table has fewer steps
+    people.load_approved([(unit(OFFICE).pk, record)], approved_by=admin_user)
+    wrong = Person.objects.get(citizen_id_index=blind_index("075085001266"))
+    assert run_checks()["opened"] == 1
+    finding = Finding.objects.get(rule=Finding.Rule.RECORD_RULE)
+    assert finding.person == wrong and finding.unit_id == unit(OFFICE).pk and finding.requirement == "R-13.5"
+    assert {p["field"] for p in finding.details["problems"]} == {"employment.joined_unit_on", "salary.salary_step"}
+    assert not Finding.objects.filter(person=broken).exists()
+    Person.objects.filter(pk=wrong.pk).update(status="archived")
+    assert run_checks() == {"opened": 0, "resolved": 1}
+
+
+def test_a_record_is_read_again_only_once_it_changed_and_a_run_reads_within_its_budget_R_13_5(small_tree, admin_user):
+    from unittest import mock
+
+    from compliance import quality
+
+    for n in range(3):
+        record = sample_record(identity={**RECORD["identity"], "citizen_id": f"07508500126{n}", "full_name": f"Võ Văn Lệch {n}"},
+                               employment={**RECORD["employment"], "joined_unit_on": "2007-01-01"})
+        people.load_approved([(unit(BUDGET).pk, record)], approved_by=admin_user)
+    with mock.patch.object(quality, "check_record", wraps=quality.check_record) as reading:
+        assert run_checks(record_budget=2)["opened"] == 2 and reading.call_count == 2
+        assert run_checks(record_budget=2)["opened"] == 1 and reading.call_count == 3  # the one left, then nothing to read
+        assert run_checks(record_budget=2) == {"opened": 0, "resolved": 0} and reading.call_count == 3
+    assert Finding.objects.filter(rule=Finding.Rule.RECORD_RULE, resolved_on__isnull=True).count() == 3
