@@ -21,6 +21,7 @@ from audit.services import record as audit
 from audit.services import record_refusal
 from common.errors import ServiceError
 from common.text import nfc
+from orgs.models import ReorgPlan
 from orgs.services import children_map, fmt_date, subtree_ids, versions_on
 from people.models import Person
 
@@ -48,14 +49,18 @@ def due_on(year: int, to_ministry: bool) -> datetime.date:
 
 def report_obligations(today: datetime.date) -> dict:
     """R-15.6: every unit directly under the province on 1 December reports on the year by 31 December; R-16.7: the
-    province reports to the Ministry from 1 to 31 January. Met on the day the report is submitted."""
+    province reports to the Ministry from 1 to 31 January. Met on the day the report is submitted. A deadline that fell
+    before the database was set up (its first organization plan) is not owed to it: that report went on paper."""
+    started = ReorgPlan.objects.order_by("created_at").values_list("created_at", flat=True).first()
+    if started is None:
+        return {}
     submitted = {(unit, year): day for unit, year, day in AnnualReport.objects.filter(state=AnnualReport.State.SUBMITTED)
                  .values_list("unit_id", "year", "submitted_at")}
     wanted = {}
     for year in (today.year - 1, today.year):
         for to_ministry, kind in ((False, Kind.ANNUAL_REPORT), (True, Kind.MINISTRY_REPORT)):
             opening = opens_on(year, to_ministry)
-            if today < opening:
+            if today < opening or due_on(year, to_ministry) < timezone.localtime(started).date():
                 continue
             tree = children_map(opening)
             roots = tree.get(None, [])

@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, RoleGrant
+from common.links import public_url
 from orgs.services import fmt_date, versions_on
 
 from .models import Obligation, Reminder
@@ -125,7 +126,7 @@ def email_digests() -> int:
         user = claimed[0].user
         with translation.override(settings.LANGUAGE_CODE):
             lines = [describe(reminder) for reminder in claimed]
-            body = "\n".join(lines) + "\n\n" + _("Your tasks: %(url)s") % {"url": reverse("compliance:tasks")}
+            body = "\n".join(lines) + "\n\n" + _("Your tasks: %(url)s") % {"url": public_url(reverse("compliance:tasks"))}
             subject = _("CSDL CBCCVC: %(count)s reminders of deadlines") % {"count": len(lines)}
         try:
             send_mail(subject, body, None, [user.email])

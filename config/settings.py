@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "approvals",
     "movements",
     "compliance",
+    "inspections",
+    "problems",
 ]
 
 MIDDLEWARE = [
@@ -172,6 +174,8 @@ APPROVAL_WINDOW_DAYS = int(os.environ.get("APPROVAL_WINDOW_DAYS", "5"))
 APPROVAL_BATCH_MINUTES = int(os.environ.get("APPROVAL_BATCH_MINUTES", "30"))
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "csdl-cbccvc@localhost")
+# Where users reach the application: the links in e-mails sent by background jobs, which have no request to go by.
+PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")

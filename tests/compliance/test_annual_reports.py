@@ -14,6 +14,7 @@ from audit.models import AuditEvent
 from common.errors import ServiceError
 from compliance import annual, dashboards, services
 from compliance.models import AnnualReport, Obligation
+from orgs.models import ReorgPlan
 from tests.conftest import UserFactory
 from tests.people.conftest import unit
 
@@ -111,6 +112,7 @@ def test_the_report_is_exported_as_docx_and_pdf_in_vietnamese_R_15_6(counted, hr
 
 
 def test_the_reports_deadlines_are_obligations_met_by_submission_R_16_7(counted, hr):
+    ReorgPlan.objects.update(created_at=timezone.make_aware(datetime.datetime(YEAR, 1, 1)))  # the database was set up that year
     day = datetime.date(YEAR, 12, 2)
     wanted = annual.report_obligations(day)
     finance = wanted[f"annual_report:{unit(FINANCE).pk}:{YEAR}"]
@@ -119,6 +121,7 @@ def test_the_reports_deadlines_are_obligations_met_by_submission_R_16_7(counted,
     assert f"ministry_report:{unit(ROOT).pk}:{YEAR}" not in wanted
     january = annual.report_obligations(datetime.date(YEAR + 1, 1, 5))[f"ministry_report:{unit(ROOT).pk}:{YEAR}"]
     assert january.due_on == datetime.date(YEAR + 1, 1, 31)
+    assert f"annual_report:{unit(FINANCE).pk}:{YEAR - 1}" not in wanted  # due before the database was set up: on paper
     services.refresh()
     key = f"annual_report:{unit(FINANCE).pk}:{YEAR}"
     assert Obligation.objects.get(key=key).met_on is None
