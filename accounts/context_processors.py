@@ -14,5 +14,6 @@ def navigation(request):
                     "own_record": authz.can(user, "self.view"),
                     "arrivals": authz.can(user, "people.edit") or authz.can(user, "arrivals.decide"),
                     "reports": authz.can(user, "reports.view"),
+                    "inspections": authz.can(user, "inspections.record") or authz.can(user, "inspections.answer") or authz.can(user, "reports.view"),
                     "unread_reminders": Reminder.objects.filter(user=user, read_at__isnull=True).count()},
             "password_due": password_change_due(user)}

@@ -141,13 +141,13 @@ def prepare(actor, *, unit_id: int, year: int, request=None) -> AnnualReport:
     _require_writer(actor, unit_id, action, request)
     today = timezone.localdate()
     to_ministry = is_province(unit_id, today)
+    if not 2020 <= year <= 2100:
+        _refuse(actor, action, (_("Year: reports are made for the years from 2020."), "year"), unit_id, request)
     opening = opens_on(year, to_ministry)
     if today < opening:
         message = (_("Year: %(year)s has not ended; the report to the Ministry on it is made from %(day)s.") if to_ministry
                    else _("Year: %(year)s has not ended; a unit's report on it is made from %(day)s, the year's last month."))
         _refuse(actor, action, (message % {"year": year, "day": fmt_date(opening)}, "year"), unit_id, request)
-    if year < 2020:
-        _refuse(actor, action, (_("Year: reports are made from the year 2020."), "year"), unit_id, request)
     earlier = AnnualReport.objects.filter(unit_id=unit_id, year=year).first()
     if earlier is not None and earlier.state == AnnualReport.State.SUBMITTED:
         _refuse(actor, action, (_("Year: the report on %(year)s was submitted on %(day)s and cannot change.")

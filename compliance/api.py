@@ -1,13 +1,14 @@
 """Deadlines, reminders and the working-day calendar over HTTP, scoped as the pages are."""
 
 import datetime
+from typing import Annotated
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from accounts import authz
@@ -244,7 +245,7 @@ class ParOut(Schema):
 
 @router.get("/par", response={200: ParOut, 400: ErrorOut, 403: ErrorOut},
             summary="The year's PAR scores of the units under one, ranked, with their formula (R-15.4, R-16.3, R-19.2)")
-def get_par(request, year: int | None = Query(None, description="default: this year"),
+def get_par(request, year: int | None = Query(None, ge=2020, le=2100, description="default: this year"),
             unit: str = Query("", description="identifier code; default: the top of the caller's reporting scope")):
     data = par.ranking(request.user, unit, year or timezone.localdate().year)
     return {**data, "weights": data["formula"].weights}
@@ -259,7 +260,7 @@ class WeightsIn(Schema):
 
 @router.put("/par/formulas/{year}", response={200: WeightsIn, 400: ErrorOut, 403: ErrorOut},
             summary="Set the weights of a year's PAR criteria (Sở Nội vụ); they add up to 100")
-def set_par_formula(request, year: int, payload: WeightsIn):
+def set_par_formula(request, year: Annotated[int, Path(ge=2020, le=2100)], payload: WeightsIn):
     return par.set_formula(request.user, year=year, weights=payload.dict(), request=request).weights
 
 
@@ -284,7 +285,7 @@ class AnnualReportOut(Schema):
 
 class AnnualReportIn(Schema):
     unit: str = Field("", description="identifier code; default: the top of the caller's reporting scope")
-    year: int
+    year: int = Field(ge=2020, le=2100)
 
 
 class ReportTextsIn(Schema):

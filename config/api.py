@@ -15,9 +15,11 @@ from catalogs.api import router as catalogs_router
 from common.errors import ServiceError
 from common.text import clean_json
 from compliance.api import router as compliance_router
+from inspections.api import router as inspections_router
 from movements.api import router as movements_router
 from orgs.api import router as orgs_router
 from people.api import router as people_router
+from problems.api import router as problems_router
 
 
 class CleanJsonParser(Parser):
@@ -69,3 +71,5 @@ api.add_router("/", people_router)
 api.add_router("/", approvals_router)
 api.add_router("/", movements_router)
 api.add_router("/", compliance_router)
+api.add_router("/", inspections_router)
+api.add_router("/", problems_router)

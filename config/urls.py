@@ -16,5 +16,7 @@ urlpatterns = [
     path("approvals/", include("approvals.urls")),
     path("movements/", include("movements.urls")),
     path("compliance/", include("compliance.urls")),
+    path("inspections/", include("inspections.urls")),
+    path("problems/", include("problems.urls")),
     path("api/v1/", api.urls),
 ]

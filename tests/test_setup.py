@@ -10,10 +10,12 @@ from django.core.management import call_command
 
 from accounts.models import Role, RoleGrant, User
 from compliance.models import Obligation
+from inspections.models import Inspection
 from movements import arrivals
 from movements.models import Arrival
 from orgs.demo import synthetic_steps
 from orgs.models import ReorgPlan, Unit, UnitVersion
+from problems.models import ProblemReport
 
 
 def test_production_mode_passes_the_deploy_check_with_no_warning(tmp_path):
@@ -44,6 +46,8 @@ def test_seed_demo_builds_the_province_once_and_prints_accounts(catalogs, capsys
         brought = arrivals.bring_in(sonoivu, arrival, upload=SimpleUploadedFile("ho-so.json", handle.read()))
     assert brought.person.full_name == "Đặng Thị Thu Hà" and brought.person.unit_id == arrival.to_unit_id
     assert Obligation.objects.filter(kind="account", met_on__isnull=True).count() > 1000  # the demo's people have no account yet
+    # An inspection waits for Sở Y tế's answer (R-16.5) and an employee's problem report is answered (R-19.5)
+    assert Inspection.objects.get().state == "open" and ProblemReport.objects.get().state == "answered"
     call_command("seed_demo")
     assert Unit.objects.count() == units
 

@@ -10,12 +10,14 @@ from accounts.models import citizen_id_index
 from accounts.services import load_roles
 from approvals.demo import DEMO_KEY_PASSWORD, DEMO_SIGNERS, seed_demo_signing
 from compliance.services import refresh
+from inspections.demo import seed_demo_inspection
 from movements.demo import seed_demo_arrival
 from orgs.demo import seed_demo_tree
 from orgs.models import ReorgPlan, Unit, UnitVersion
 from people import services
 from people.models import Person
 from people.synthetic import Workplace, load_synthetic, synthetic_record
+from problems.demo import seed_demo_problem
 
 DEMO_PEOPLE = 2000
 DEMO_SEED = 2025
@@ -45,11 +47,15 @@ class Command(BaseCommand):
                 keys = seed_demo_signing(admin, {name: citizen_ids[name] for name in DEMO_SIGNERS}, root_unit())
                 officer = next(user for user, role in accounts if role.code == "hr_officer")
                 arrival_file = seed_demo_arrival(officer, day=DEMO_DAY, seed=DEMO_SEED)
+                users = {user.username: user for user, _role in accounts}
+                seed_demo_inspection(users["thanhtra"], officer.unit_id)
+                seed_demo_problem(users["nv.soyte"])
                 obligations = refresh()["created"]
             self.stdout.write(f"Demo province seeded: {plan.steps.count()} units, {len(citizen_ids) + people} people.")
             self.stdout.write(f"Demo signing keys of {', '.join(DEMO_SIGNERS)} in {keys} (password: {DEMO_KEY_PASSWORD}).")
             self.stdout.write(f"{obligations} obligations of the regulation tracked (/compliance/obligations/).")
             self.stdout.write(f"An arrival awaits Sở Nội vụ (/movements/arrivals/); the record file to bring in: {arrival_file}.")
+            self.stdout.write("An inspection of Sở Y tế awaits its answer (/inspections/); a problem report is answered (/problems/).")
         if settings.DEMO_MODE:
             self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
             for username, last, first, _kind, role, unit in DEMO_ACCOUNTS:
