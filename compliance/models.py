@@ -32,12 +32,13 @@ class Obligation(models.Model):
         ARRIVAL_REQUEST = "arrival_request", _("ask Sở Nội vụ to bring an arriving person's record in")
         ANNUAL_REPORT = "annual_report", _("report on the year's database management to Sở Nội vụ")
         MINISTRY_REPORT = "ministry_report", _("report on the year's database management to the Ministry of Home Affairs")
+        INSPECTION_ANSWER = "inspection_answer", _("answer an inspection's findings")
 
     # Who must act: the person, the unit (its HR officers) or its head (and delegates).
     OWNER = {"account": "unit", "first_entry": "person", "correction": "person", "approval": "head", "arrival_request": "unit",
-             "annual_report": "unit", "ministry_report": "unit"}
+             "annual_report": "unit", "ministry_report": "unit", "inspection_answer": "unit"}
     RULE = {"account": "R-6.3", "first_entry": "R-6.4", "correction": "R-6.5", "approval": "R-7.1", "arrival_request": "R-8.3",
-            "annual_report": "R-15.6", "ministry_report": "R-16.7"}
+            "annual_report": "R-15.6", "ministry_report": "R-16.7", "inspection_answer": "R-14.4"}
 
     key = models.CharField(max_length=80, unique=True)
     kind = models.CharField(_("obligation"), max_length=20, choices=Kind.choices)

@@ -31,27 +31,31 @@ ACTING = ("people.edit", "records.approve")  # the unit's officers keep its reco
 
 class Holders:
     """Who acts for each unit on a day: the holders of an action's grants on the unit itself, or else on the nearest unit
-    above that has some (the body that keeps a unit's records when it has no officer of its own)."""
+    above whose grants cover the units under it (the body that keeps a unit's records when it has no officer of its own)."""
 
-    def __init__(self, day: datetime.date):
+    def __init__(self, day: datetime.date, actions: tuple[str, ...] = ACTING):
         self.parents = dict(versions_on(day).values_list("unit_id", "parent_id"))
         self.direct: dict[str, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
-        # Only the officers' and approvers' roles: every employee's own grant would make this read the whole province.
-        roles = [role.pk for role in Role.objects.all() if set(role.actions) & set(ACTING)]
+        self.below: dict[str, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+        # Only the roles acting so: every employee's own grant would make this read the whole province.
+        roles = [role.pk for role in Role.objects.all() if set(role.actions) & set(actions)]
         grants = (RoleGrant.objects.filter(role__in=roles, revoked_at__isnull=True, read_only=False, valid_from__lte=day, user__is_active=True,
                                            user__closed_at__isnull=True, user__locked_at__isnull=True)
-                  .exclude(valid_to__lte=day).values_list("user_id", "unit_id", "role__actions"))
-        for user_id, unit_id, actions in grants:
-            for action in ACTING:
-                if action in actions:
+                  .exclude(valid_to__lte=day).values_list("user_id", "unit_id", "role__actions", "include_subtree"))
+        for user_id, unit_id, role_actions, subtree in grants:
+            for action in actions:
+                if action in role_actions:
                     self.direct[action][unit_id].add(user_id)
+                    if subtree:
+                        self.below[action][unit_id].add(user_id)
 
     def of(self, action: str, unit_id: int | None) -> set[int]:
-        seen = set()
+        start, seen = unit_id, set()
         while unit_id is not None and unit_id not in seen:
             seen.add(unit_id)
-            if self.direct[action].get(unit_id):
-                return self.direct[action][unit_id]
+            found = (self.direct if unit_id == start else self.below)[action].get(unit_id)
+            if found:
+                return found
             unit_id = self.parents.get(unit_id)
         return set()
 

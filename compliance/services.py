@@ -22,6 +22,7 @@ from audit.services import record as audit
 from audit.services import record_refusal
 from common.errors import ServiceError
 from common.text import nfc
+from inspections.models import Inspection
 from movements.models import Arrival
 from orgs.services import fmt_date, subtree_unit_ids, unit_by_code
 from people.models import ChangeSet, Person, RecordCheck
@@ -147,6 +148,17 @@ def _arrival_obligations(arrivals) -> dict[str, Wanted]:
             for arrival in arrivals.only("pk", "to_unit_id", "handover_on", "due_on", "requested_at")}
 
 
+def _inspection_obligations(inspections) -> dict[str, Wanted]:
+    """R-14.4, R-16.5: the inspected unit answers by the day set when the inspection was recorded; closed unanswered, it no
+    longer can."""
+    wanted = {}
+    for pk, unit_id, created_at, due, answered_at, closed_at in inspections.values_list(
+            "pk", "unit_id", "created_at", "answer_due_on", "answered_at", "closed_at"):
+        wanted[f"inspection_answer:{pk}"] = Wanted(Kind.INSPECTION_ANSWER, unit_id, _day(created_at), due, met_on=_day(answered_at),
+                                                   dropped_on=_day(closed_at) if closed_at and not answered_at else None)
+    return wanted
+
+
 @transaction.atomic
 def refresh(today: datetime.date | None = None, person_ids: list[int] | None = None, arrival_ids: list[int] | None = None) -> dict[str, int]:
     """Recompute the obligations (of these people, their units and these arrivals, or of everyone) from the data; returns
@@ -166,6 +178,7 @@ def refresh(today: datetime.date | None = None, person_ids: list[int] | None = N
         from .annual import report_obligations  # the annual reports build on these services
 
         wanted.update(report_obligations(today))
+        wanted.update(_inspection_obligations(Inspection.objects.all()))
     return _store(wanted, people, today, everyone=person_ids is None)
 
 
@@ -198,6 +211,11 @@ def _store(wanted: dict[str, Wanted], people, today: datetime.date, everyone: bo
 def store_obligations(wanted: dict[str, Wanted], today: datetime.date | None = None) -> dict[str, int]:
     """Store obligations computed outside `refresh` (the annual reports'), found again by their keys."""
     return _store(wanted, Person.objects.none(), today or timezone.localdate(), everyone=False)
+
+
+def refresh_inspection_soon(inspection_id: int) -> None:
+    """The answer an inspection asks for, recomputed once the current transaction commits."""
+    transaction.on_commit(lambda: store_obligations(_inspection_obligations(Inspection.objects.filter(pk=inspection_id))))
 
 
 def refresh_soon(person_ids: list[int], arrival_ids: list[int] | None = None) -> None:

@@ -4,24 +4,26 @@ person is a read of personal data and audited as one."""
 
 import datetime
 import logging
-from collections import defaultdict
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts import authz
-from accounts.models import Role, RoleGrant, User
+from accounts.models import User
 from audit.services import record as audit
 from audit.services import record_refusal
 from common.errors import ServiceError
+from common.links import public_url
 from common.text import nfc
+from compliance.reminders import Holders
+from compliance.services import refresh_inspection_soon
 from compliance.workdays import add_working_days
 from orgs.services import fmt_date, subtree_unit_ids, unit_by_code, versions_on
 from people.models import Person
@@ -190,6 +192,7 @@ def record_inspection(actor, *, unit_id: int, person_id: int | None = None, area
               details={"area": area, "inspected_on": str(inspected_on), "person_id": person_id, "measures": len(proposed),
                        "answer_due_on": str(due)})
         transaction.on_commit(lambda: notify_answerers(inspection.pk, exclude=actor.pk))
+        refresh_inspection_soon(inspection.pk)
     return inspection
 
 
@@ -221,6 +224,7 @@ def answer(actor, inspection: Inspection, *, text: str, measures_done=(), reques
         locked.state = Inspection.State.ANSWERED
         locked.answered_at = locked.answered_at or now
         locked.save(update_fields=["state", "answered_at"])
+        refresh_inspection_soon(locked.pk)
         audit(actor, ANSWER, obj=locked, unit_id=locked.unit_id, request=request,
               details={"answer_id": given.pk, "measures_done": sorted(done), "newly_done": marked, "late": late})
     inspection.state, inspection.answered_at = locked.state, locked.answered_at
@@ -250,6 +254,7 @@ def close(actor, inspection: Inspection, *, conclusion: str, request=None) -> In
         answered = locked.state == Inspection.State.ANSWERED
         locked.state, locked.conclusion, locked.closed_by, locked.closed_at = Inspection.State.CLOSED, conclusion, actor, timezone.now()
         locked.save(update_fields=["state", "conclusion", "closed_by", "closed_at"])
+        refresh_inspection_soon(locked.pk)
         open_measures = locked.measures.filter(done_on__isnull=True).count()
         audit(actor, CLOSE, obj=locked, unit_id=locked.unit_id, request=request,
               details={"answered": answered, "measures_not_done": open_measures})
@@ -261,27 +266,9 @@ def close(actor, inspection: Inspection, *, conclusion: str, request=None) -> In
 # ---- the notice to the inspected unit ----
 
 def answerers(unit_id: int, day: datetime.date | None = None) -> set[int]:
-    """Who answers for a unit: the active holders of "inspections.answer" on the unit itself, or else on the nearest unit
-    above whose grants cover the units under it (the body that keeps the records of a unit without an officer of its own)."""
-    day = day or timezone.localdate()
-    parents = dict(versions_on(day).values_list("unit_id", "parent_id"))
-    roles = [role.pk for role in Role.objects.all() if ANSWER in role.actions]
-    grants = (RoleGrant.objects.filter(role__in=roles, revoked_at__isnull=True, read_only=False, valid_from__lte=day, user__is_active=True,
-                                       user__closed_at__isnull=True, user__locked_at__isnull=True)
-              .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day)).values_list("user_id", "unit_id", "include_subtree"))
-    direct, below = defaultdict(set), defaultdict(set)
-    for user_id, unit, subtree in grants:
-        direct[unit].add(user_id)
-        if subtree:
-            below[unit].add(user_id)
-    current, seen = unit_id, set()
-    while current is not None and current not in seen:
-        found = (direct if current == unit_id else below).get(current)
-        if found:
-            return set(found)
-        seen.add(current)
-        current = parents.get(current)
-    return set()
+    """Who answers for a unit: the holders of "inspections.answer" on the unit, or else on the nearest unit above whose
+    grants cover it (the body that keeps the records of a unit without an officer of its own)."""
+    return Holders(day or timezone.localdate(), (ANSWER,)).of(ANSWER, unit_id)
 
 
 def notify_answerers(inspection_id: int, exclude: int | None = None) -> int:
@@ -298,7 +285,7 @@ def notify_answerers(inspection_id: int, exclude: int | None = None) -> int:
         body = _("An inspection of %(unit)s (%(area)s, %(day)s) proposed %(count)s measures. Answer by %(due)s: %(url)s") % {
             "unit": unit, "area": inspection.get_area_display(), "day": fmt_date(inspection.inspected_on),
             "count": inspection.measures.count(), "due": fmt_date(inspection.answer_due_on),
-            "url": reverse("inspections:detail", args=[inspection.pk])}
+            "url": public_url(reverse("inspections:detail", args=[inspection.pk]))}
     for user in users:
         try:
             send_mail(subject, body, None, [user.email])

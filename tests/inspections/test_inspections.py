@@ -294,3 +294,21 @@ def test_the_api_refuses_inspections_outside_the_scope_R_14_4(client, inspector,
     assert client.get(f"/api/v1/inspections/{planning.pk}").status_code == 403
     assert post(client, f"/api/v1/inspections/{planning.pk}/answer", {"text": "x"}).status_code == 403
     assert client.get("/api/v1/inspections").json()["count"] == 0
+
+
+def test_the_units_answer_is_an_obligation_in_its_tasks_met_by_answering_R_14_4(inspector, hr, django_capture_on_commit_callbacks):
+    from compliance import services as compliance
+    from compliance.models import Obligation
+
+    with django_capture_on_commit_callbacks(execute=True):
+        inspection = record(inspector)
+    owed = Obligation.objects.get(key=f"inspection_answer:{inspection.pk}")
+    assert (owed.unit_id, owed.due_on, owed.met_on, owed.rule) == (unit(FINANCE).pk, inspection.answer_due_on, None, "R-14.4")
+    assert owed in compliance.my_tasks(hr)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.answer(hr, inspection, text="Đã cập nhật ba hồ sơ.")
+    owed.refresh_from_db()
+    assert owed.met_on == TODAY and owed not in compliance.my_tasks(hr)
+    compliance.refresh()
+    owed.refresh_from_db()
+    assert owed.met_on == TODAY  # the nightly recount finds the same
