@@ -46,7 +46,8 @@ api = NinjaAPI(
     title="CSDL CBCCVC API",
     version="1",
     description="Personnel database of the province: organization tree, catalogs, reorganizations, accounts, roles, personnel records "
-                "and change sets, approval by digital signature.",
+                "and change sets, approval by digital signature, movements, deadlines and reminders, dashboards, data-quality findings, "
+                "PAR scores, annual reports, inspections and problem reports.",
     auth=[ApiTokenAuth(), django_auth],
     urls_namespace="api-v1",
     parser=CleanJsonParser(),
