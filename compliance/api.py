@@ -163,6 +163,9 @@ class DashboardRow(Schema):
     obligations_overdue: int
     obligations_met_month: int
     obligations_late_month: int
+    obligations_due_year: int = Field(description="obligations due from 1 January to the day of the snapshot")
+    obligations_in_time_year: int = Field(description="of those, met by their due date")
+    timeliness: float | None = Field(description="obligations of the year met in time, % of those due")
 
 
 class ChildRow(DashboardRow):

@@ -77,6 +77,9 @@ def take_snapshot(today: datetime.date | None = None) -> int:
         o=Count("pk", filter=live & Q(due_on__gte=today)), v=Count("pk", filter=live & Q(due_on__lt=today)),
         m=Count("pk", filter=Q(met_on__gte=month, met_on__lte=F("due_on"))), t=Count("pk", filter=Q(met_on__gte=month, met_on__gt=F("due_on")))),
         "unit_id", obligations_open="o", obligations_overdue="v", obligations_met_month="m", obligations_late_month="t")
+    _add(counts, Obligation.objects.filter(due_on__gte=today.replace(month=1, day=1), due_on__lte=today, dropped_on__isnull=True)
+         .order_by().values("unit_id").annotate(d=Count("pk"), t=Count("pk", filter=Q(met_on__lte=F("due_on")))), "unit_id",
+         obligations_due_year="d", obligations_in_time_year="t")
     alive = set(versions_on(today).values_list("unit_id", flat=True))
     now = timezone.now()
     UnitSnapshot.objects.filter(day=today).delete()
@@ -93,7 +96,9 @@ def _ratios(totals: dict) -> dict:
 
     return {**totals, "complete_share": share(totals["complete"]), "signed_share": share(totals["signed"]),
             "incomplete": working - totals["complete"], "unsigned": working - totals["signed"],
-            "completeness_average": round(totals["completeness_sum"] / working) if working else None}
+            "completeness_average": round(totals["completeness_sum"] / working) if working else None,
+            "timeliness": round(100 * totals["obligations_in_time_year"] / totals["obligations_due_year"], 1)
+            if totals["obligations_due_year"] else None}
 
 
 def sum_snapshots(snapshots: dict[int, UnitSnapshot], units) -> dict:

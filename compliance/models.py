@@ -121,9 +121,12 @@ class UnitSnapshot(models.Model):
     obligations_overdue = models.PositiveIntegerField(default=0)
     obligations_met_month = models.PositiveIntegerField(default=0)
     obligations_late_month = models.PositiveIntegerField(default=0)
+    obligations_due_year = models.PositiveIntegerField(default=0)  # due from 1 January to the day, not dropped
+    obligations_in_time_year = models.PositiveIntegerField(default=0)  # of those, met by their due date
 
     COUNTS = ("working", "archived", "complete", "completeness_sum", "signed", "drafts", "submitted", "approved_month", "rejected_month",
-              "obligations_open", "obligations_overdue", "obligations_met_month", "obligations_late_month")
+              "obligations_open", "obligations_overdue", "obligations_met_month", "obligations_late_month", "obligations_due_year",
+              "obligations_in_time_year")
 
     class Meta:
         ordering = ["day", "unit_id"]

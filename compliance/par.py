@@ -2,7 +2,7 @@
 
 Each unit under the one asked for is scored on its subtree, on criteria measured from the data of the year:
 - completeness: the average completeness of the working records, on the year's last dashboard snapshot;
-- timeliness: the share of the obligations due in the year (so far) that were met by their due date;
+- timeliness: the share of the obligations due in the year (so far) that were met by their due date, on that snapshot;
 - approval: the share of working records whose current version is signed, on that snapshot;
 - sync: the share of records the national database acknowledged.
 The score is the weighted mean of the criteria measured; a criterion with nothing to measure (no obligation due, no sync
@@ -10,11 +10,9 @@ yet) is left out and its weight with it, and the formula shown beside each score
 """
 
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, F, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,7 +23,7 @@ from common.errors import ServiceError
 from orgs.services import children_map, subtree_ids, versions_on
 
 from .dashboards import sum_snapshots, unit_for, year_snapshots
-from .models import Obligation, ParFormula
+from .models import ParFormula
 from .services import require_manager
 
 CRITERIA = ParFormula.CRITERIA
@@ -96,13 +94,6 @@ def set_formula(actor, *, year: int, weights: dict[str, int], request=None) -> P
     return formula
 
 
-def _obligations_due(units: set[int], year: int, day: datetime.date) -> dict[int, dict[str, int]]:
-    """Per unit: obligations due in the year up to the day (not dropped), and those met by their due date."""
-    rows = (Obligation.objects.filter(unit_id__in=units, due_on__gte=datetime.date(year, 1, 1), due_on__lte=day, dropped_on__isnull=True)
-            .order_by().values("unit_id").annotate(due=Count("pk"), in_time=Count("pk", filter=Q(met_on__lte=F("due_on")))))
-    return {row["unit_id"]: row for row in rows}
-
-
 def ranking(user, unit_ref: str, year: int, today: datetime.date | None = None) -> dict:
     """The units directly under the one asked for (by default the top of the user's reporting scope), each scored on its
     subtree for the year, best first; units with the same score share a rank."""
@@ -114,18 +105,13 @@ def ranking(user, unit_ref: str, year: int, today: datetime.date | None = None) 
     tree = children_map(today)
     subtree = subtree_ids([unit_id], tree)
     snapshots = year_snapshots(subtree, year, day)
-    due = _obligations_due(subtree, year, day)
     names = {u: (n, c) for u, n, c in versions_on(today).filter(unit_id__in=[unit_id, *tree.get(unit_id, [])])
                  .values_list("unit_id", "name", "code")}
 
     def score(of: int, units: set[int]) -> Score:
         totals = sum_snapshots(snapshots, units)
-        counted = defaultdict(int)
-        for unit in units:
-            for name in ("due", "in_time"):
-                counted[name] += due.get(unit, {}).get(name, 0)
         values = {"completeness": totals["completeness_average"], "approval": totals["signed_share"], "sync": None,
-                  "timeliness": round(100 * counted["in_time"] / counted["due"], 1) if counted["due"] else None}
+                  "timeliness": totals["timeliness"]}
         return Score(of, *names[of], values={k: None if v is None else float(v) for k, v in values.items()}, weights=formula.weights)
 
     rows = [score(child, subtree_ids([child], tree)) for child in tree.get(unit_id, [])]

@@ -24,7 +24,7 @@ from orgs.models import StaffingQuota
 from people.models import Person, RecordVersion
 from people.retirement import retirement_date
 from people.services import version_record
-from people.validation import check_record
+from people.validation import check_record, salary_tables
 
 from .models import Finding, RecordRuleCheck
 
@@ -86,13 +86,14 @@ def _record_rules(today: datetime.date, existing: dict[str, Finding], budget: in
     read = _to_read(today, budget)
     wanted = {}
     checks = []
+    tables = salary_tables()
     with translation.override(settings.LANGUAGE_CODE):  # findings read the same whoever ran the checks
         for start in range(0, len(read), BATCH):
             versions = (RecordVersion.objects.filter(person_id__in=read[start:start + BATCH], number=F("person__version"))
                         .select_related("data_key", "person").only("person_id", "number", "content", "sealed", "data_key",
                                                                    "person__unit_id"))
             for version in versions:
-                broken = [p for p in check_record(version_record(version), today) if not p.missing]
+                broken = [p for p in check_record(version_record(version), today, tables) if not p.missing]
                 if broken:
                     wanted[f"record:{version.person_id}"] = (Rule.RECORD_RULE, version.person.unit_id, version.person_id, {
                         "version": version.number, "problems": [{"field": p.field, "message": p.message} for p in broken]})

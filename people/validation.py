@@ -1,6 +1,7 @@
 """The rules a record must follow: field by field on input, and over the whole record (R-6.1a, R-6.1b, R-13.5)."""
 
 import datetime
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -198,7 +199,12 @@ def _salary_steps(rank_or_title_code: str, catalog: str) -> list[Decimal]:
     return [Decimal(step) for step in (scale_entry.attrs.get("steps", []) if scale_entry else [])]
 
 
-def check_record(record: dict, today: datetime.date) -> list[Problem]:
+def salary_tables():
+    """The steps of each rank's salary table, read once per use: for checking many records in one run."""
+    return functools.lru_cache(maxsize=None)(_salary_steps)
+
+
+def check_record(record: dict, today: datetime.date, salary_steps=_salary_steps) -> list[Problem]:
     """Everything wrong with a whole record: missing required fields and broken rules between fields (R-13.5)."""
     problems = []
     category = record.get("employment", {}).get("category", "")
@@ -245,7 +251,7 @@ def check_record(record: dict, today: datetime.date) -> list[Problem]:
         add("salary", "professional_title", _("a public employee has a professional title."))
     code, catalog = (salary.get("rank"), "civil_servant_rank") if salary.get("rank") else (salary.get("professional_title"), "professional_title")
     if code and salary.get("salary_step"):
-        steps = _salary_steps(code, catalog)
+        steps = salary_steps(code, catalog)
         step = salary["salary_step"]
         if steps and step > len(steps):
             add("salary", "salary_step", _("the salary table of this rank has %(n)s steps.") % {"n": len(steps)})
