@@ -11,6 +11,7 @@ yet) is left out and its weight with it, and the formula shown beside each score
 
 import datetime
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db import transaction
 from django.utils import formats, timezone
@@ -41,16 +42,16 @@ class Score:
     weights: dict[str, int]
     rank: int = 0
 
-    @property
+    @cached_property
     def measured(self) -> dict[str, float]:
         return {name: self.values[name] for name in CRITERIA if self.values[name] is not None and self.weights[name]}
 
-    @property
+    @cached_property
     def score(self) -> float | None:
         weight = sum(self.weights[name] for name in self.measured)
         return round(sum(self.weights[name] * value for name, value in self.measured.items()) / weight, 1) if weight else None
 
-    @property
+    @cached_property
     def formula(self) -> str:
         """The arithmetic behind the score, as shown beside it."""
         if self.score is None:
