@@ -1,5 +1,11 @@
 """Writing audit events. Callers pass what happened; secrets never go into details."""
 
+import contextlib
+
+from django.db import transaction
+
+from common.errors import ServiceError
+
 from .models import AuditEvent
 
 
@@ -32,3 +38,20 @@ def record_many(actor, action: str, model, rows, *, request=None) -> int:
 def record_refusal(actor, action: str, *, reason: str, unit_id: int | None = None, details: dict | None = None, request=None):
     """Audit a refused attempt; call it after the refused transaction has rolled back, so the record survives."""
     return record(actor, action, unit_id=unit_id, outcome="refused", details={"reason": reason, **(details or {})}, request=request)
+
+
+def refuse(actor, action: str, message: str, field: str | None = None, unit_id: int | None = None, request=None):
+    """Refuse bad input: audit the refusal, then raise the message naming the field. Call it outside the transaction."""
+    record_refusal(actor, action, reason=str(message), unit_id=unit_id, request=request)
+    raise ServiceError(message, field)
+
+
+@contextlib.contextmanager
+def refusing(actor, action: str, unit_id: int | None, request=None):
+    """A transaction whose refusals (ServiceError) are audited after it has rolled back, so the audit record survives."""
+    try:
+        with transaction.atomic():
+            yield
+    except ServiceError as exc:
+        record_refusal(actor, action, reason=exc.message, unit_id=unit_id, request=request)
+        raise

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from accounts import authz
 from approvals.models import Rejection, VersionSignature
 from audit.services import record as audit
-from audit.services import record_refusal
+from audit.services import record_refusal, refuse
 from common.errors import ServiceError
 from common.text import nfc
 from orgs.models import ReorgPlan
@@ -130,11 +130,6 @@ def _require_writer(actor, unit_id: int, action: str, request) -> None:
         raise PermissionDenied(_("You are not allowed to do this for this unit."))
 
 
-def _refuse(actor, action: str, problem: tuple[str, str], unit_id: int, request) -> None:
-    record_refusal(actor, action, reason=problem[0], unit_id=unit_id, request=request)
-    raise ServiceError(*problem)
-
-
 def prepare(actor, *, unit_id: int, year: int, request=None) -> AnnualReport:
     """Generate the unit's report on a year, or generate the figures of its draft again (the text is kept)."""
     action = "compliance.annual_report"
@@ -142,16 +137,16 @@ def prepare(actor, *, unit_id: int, year: int, request=None) -> AnnualReport:
     today = timezone.localdate()
     to_ministry = is_province(unit_id, today)
     if not 2020 <= year <= 2100:
-        _refuse(actor, action, (_("Year: reports are made for the years from 2020."), "year"), unit_id, request)
+        refuse(actor, action, _("Year: reports are made for the years from 2020."), "year", unit_id, request)
     opening = opens_on(year, to_ministry)
     if today < opening:
         message = (_("Year: %(year)s has not ended; the report to the Ministry on it is made from %(day)s.") if to_ministry
                    else _("Year: %(year)s has not ended; a unit's report on it is made from %(day)s, the year's last month."))
-        _refuse(actor, action, (message % {"year": year, "day": fmt_date(opening)}, "year"), unit_id, request)
+        refuse(actor, action, message % {"year": year, "day": fmt_date(opening)}, "year", unit_id, request)
     earlier = AnnualReport.objects.filter(unit_id=unit_id, year=year).first()
     if earlier is not None and earlier.state == AnnualReport.State.SUBMITTED:
-        _refuse(actor, action, (_("Year: the report on %(year)s was submitted on %(day)s and cannot change.")
-                                % {"year": year, "day": fmt_date(timezone.localtime(earlier.submitted_at).date())}, "year"), unit_id, request)
+        refuse(actor, action, _("Year: the report on %(year)s was submitted on %(day)s and cannot change.")
+               % {"year": year, "day": fmt_date(timezone.localtime(earlier.submitted_at).date())}, "year", unit_id, request)
     with transaction.atomic():
         report = AnnualReport.objects.select_for_update().filter(unit_id=unit_id, year=year).first()
         if report is not None and report.state == AnnualReport.State.SUBMITTED:  # submitted meanwhile
@@ -176,9 +171,8 @@ def edit(actor, report: AnnualReport, *, texts: dict[str, str], request=None) ->
     cleaned = {name: nfc(texts.get(name, "")) for name in AnnualReport.TEXTS}
     too_long = next((name for name, text in cleaned.items() if len(text) > TEXT_LIMIT), None)
     if too_long:
-        _refuse(actor, action, (_("%(field)s: at most %(limit)s characters.") % {
-            "field": AnnualReport._meta.get_field(too_long).verbose_name.capitalize(), "limit": TEXT_LIMIT}, too_long),
-            report.unit_id, request)
+        refuse(actor, action, _("%(field)s: at most %(limit)s characters.") % {
+            "field": AnnualReport._meta.get_field(too_long).verbose_name.capitalize(), "limit": TEXT_LIMIT}, too_long, report.unit_id, request)
     _require_writer(actor, report.unit_id, action, request)
     with transaction.atomic():
         locked = _locked_draft(report)
@@ -194,8 +188,8 @@ def submit(actor, report: AnnualReport, *, request=None) -> AnnualReport:
     action = "compliance.annual_report.submit"
     _require_writer(actor, report.unit_id, action, request)
     if not AnnualReport.objects.get(pk=report.pk).assessment.strip():
-        _refuse(actor, action, (_("Overall assessment: write the unit's assessment of the year before submitting."), "assessment"),
-                report.unit_id, request)
+        refuse(actor, action, _("Overall assessment: write the unit's assessment of the year before submitting."), "assessment",
+               report.unit_id, request)
     with transaction.atomic():
         locked = _locked_draft(report)
         locked.state, locked.submitted_at, locked.submitted_by = AnnualReport.State.SUBMITTED, timezone.now(), actor

@@ -217,12 +217,12 @@ def par_formula(request):
 
 
 def _reports_page(request, form=None, status=200):
-    found = annual.visible(request.user).select_related("unit")
+    found = list(annual.visible(request.user)[:300])
     writes = authz.can(request.user, "reports.submit")
     today = timezone.localdate()
+    names = dict(versions_on(today).filter(unit_id__in=[r.unit_id for r in found]).values_list("unit_id", "name"))
     return render(request, "compliance/reports.html", {
-        "reports": found[:300], "names": dict(versions_on(today).filter(unit_id__in=[r.unit_id for r in found[:300]])
-                                             .values_list("unit_id", "name")),
+        "rows": [(report, names.get(report.unit_id, "")) for report in found],
         "form": (form or AnnualReportForm(initial={"year": today.year if today.month == 12 else today.year - 1})) if writes else None},
         status=status)
 

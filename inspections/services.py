@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from accounts import authz
 from accounts.models import User
 from audit.services import record as audit
-from audit.services import record_refusal
+from audit.services import record_refusal, refuse
 from common.errors import ServiceError
 from common.links import public_url
 from common.text import nfc
@@ -43,11 +43,6 @@ MAX_MEASURES, MAX_TEXT = 50, 20_000
 def _deny(actor, action: str, unit_id: int | None, request) -> None:
     record_refusal(actor, action, reason="out of scope", unit_id=unit_id, request=request)
     raise PermissionDenied(_("You are not allowed to do this for this unit."))
-
-
-def _refuse(actor, action: str, message: str, field: str, unit_id: int | None, request) -> None:
-    record_refusal(actor, action, reason=message, unit_id=unit_id, request=request)
-    raise ServiceError(message, field)
 
 
 def may_record(user, unit_id: int | None = None) -> bool:
@@ -181,7 +176,7 @@ def record_inspection(actor, *, unit_id: int, person_id: int | None = None, area
     elif any(target not in Measure.Target.values or (target == Measure.Target.PERSON and person is None) for _text, target in proposed):
         problem = (_("Measures: a measure is against the unit, or against the person the findings name."), "measures")
     if problem:
-        _refuse(actor, RECORD, *problem, unit_id, request)
+        refuse(actor, RECORD, *problem, unit_id, request)
     due = add_working_days(today, ANSWER_DAYS)
     with transaction.atomic():
         inspection = Inspection.objects.create(unit_id=unit_id, person=person, area=area, inspected_on=inspected_on, findings=findings,
@@ -212,7 +207,7 @@ def answer(actor, inspection: Inspection, *, text: str, measures_done=(), reques
     elif done - own:
         problem = (_("Measures done: choose among the measures of this inspection."), "measures_done")
     if problem:
-        _refuse(actor, ANSWER, *problem, inspection.unit_id, request)
+        refuse(actor, ANSWER, *problem, inspection.unit_id, request)
     today, now = timezone.localdate(), timezone.now()
     with transaction.atomic():
         locked = Inspection.objects.select_for_update().get(pk=inspection.pk)
@@ -246,7 +241,7 @@ def close(actor, inspection: Inspection, *, conclusion: str, request=None) -> In
         problem = (_("Conclusion: the unit may answer until %(day)s; close after its answer or once that day has passed.")
                    % {"day": fmt_date(inspection.answer_due_on)}, "conclusion")
     if problem:
-        _refuse(actor, CLOSE, *problem, inspection.unit_id, request)
+        refuse(actor, CLOSE, *problem, inspection.unit_id, request)
     with transaction.atomic():
         locked = Inspection.objects.select_for_update().get(pk=inspection.pk)
         if locked.state == Inspection.State.CLOSED:

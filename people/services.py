@@ -4,7 +4,6 @@ A record is a document of sections (people/form.py). Approved versions are immut
 person or an HR officer collect in one open change set per person and reach the record only when accepted.
 """
 
-import contextlib
 import datetime
 import functools
 import hashlib
@@ -25,7 +24,7 @@ from accounts import authz
 from accounts.models import User
 from accounts.services import account_after_departure
 from audit.services import record as audit
-from audit.services import record_refusal
+from audit.services import record_refusal, refuse, refusing
 from catalogs.models import CatalogEntry
 from common.crypto import blind_index, current_data_key, seal, unseal
 from common.errors import ServiceError, document_too_large
@@ -133,25 +132,9 @@ def can_edit(user, person: Person) -> bool:
     return (is_own(user, person) and authz.can(user, "self.edit")) or authz.can(user, "people.edit", person.unit_id)
 
 
-def _refuse(actor, action, message, field=None, unit_id=None, request=None):
-    record_refusal(actor, action, reason=str(message), unit_id=unit_id, request=request)
-    raise ServiceError(message, field)
-
-
 def _deny(actor, action, unit_id, request):
     record_refusal(actor, action, reason="out of scope", unit_id=unit_id, request=request)
     raise PermissionDenied(_("You are not allowed to do this for this record."))
-
-
-@contextlib.contextmanager
-def _refusing(actor, action: str, unit_id: int, request=None):
-    """A transaction whose refusals (ServiceError) are audited after it has rolled back, so the audit record survives."""
-    try:
-        with transaction.atomic():
-            yield
-    except ServiceError as exc:
-        record_refusal(actor, action, reason=exc.message, unit_id=unit_id, request=request)
-        raise
 
 
 def _locked(change_set: ChangeSet) -> ChangeSet:
@@ -271,9 +254,9 @@ def create_person(actor, *, unit, sections: dict, request=None) -> tuple[Person,
         sec_name, field_name = path.split(".")
         if field_name not in record[sec_name]:
             item = BY_NAME[sec_name].fields_by_name[field_name]
-            _refuse(actor, action, _("%(field)s: this field is required.") % {"field": f"{BY_NAME[sec_name].label} – {item.label}"},
+            refuse(actor, action, _("%(field)s: this field is required.") % {"field": f"{BY_NAME[sec_name].label} – {item.label}"},
                     path, unit.pk, request)
-    with _refusing(actor, action, unit.pk, request):
+    with refusing(actor, action, unit.pk, request):
         _check_citizen_id_free(None, record)
         person = Person(unit=unit, created_by=actor)
         mirror(person, record, today)
@@ -305,15 +288,15 @@ def edit_sections(actor, person: Person, sections: dict, *, request=None) -> Cha
     if not can_edit(actor, person):
         _deny(actor, action, person.unit_id, request)
     if person.is_closed:
-        _refuse(actor, action, _("This record is closed (%(status)s) and read-only.") % {"status": person.get_status_display()},
+        refuse(actor, action, _("This record is closed (%(status)s) and read-only.") % {"status": person.get_status_display()},
                 "status", person.unit_id, request)
     today = timezone.localdate()
     cleaned = _clean_sections(sections, today)
     for name in cleaned:
         if is_own(actor, person) and not BY_NAME[name].editable_by_person:
-            _refuse(actor, action, _("The section “%(section)s” is kept by your unit.") % {"section": BY_NAME[name].label}, name,
+            refuse(actor, action, _("The section “%(section)s” is kept by your unit.") % {"section": BY_NAME[name].label}, name,
                     person.unit_id, request)
-    with _refusing(actor, action, person.unit_id, request):
+    with refusing(actor, action, person.unit_id, request):
         Person.objects.select_for_update().filter(pk=person.pk).first()
         change_set = open_change_set(person)
         if change_set is not None and change_set.state != ChangeSet.State.DRAFT:
@@ -382,9 +365,9 @@ def attach_document(actor, change_set: ChangeSet, *, section_name: str, upload, 
     if not can_edit(actor, person):
         _deny(actor, action, person.unit_id, request)
     if section_name not in BY_NAME:
-        _refuse(actor, action, _("There is no section “%(name)s” in the record.") % {"name": section_name}, "section", person.unit_id,
+        refuse(actor, action, _("There is no section “%(name)s” in the record.") % {"name": section_name}, "section", person.unit_id,
                 request)
-    with _refusing(actor, action, person.unit_id, request):
+    with refusing(actor, action, person.unit_id, request):
         if _locked(change_set).state != ChangeSet.State.DRAFT:
             raise ServiceError(_("Documents can only be added to changes not yet submitted."), "change_set")
         document = stored_document(upload)
@@ -413,7 +396,7 @@ def submit(actor, change_set: ChangeSet, *, note: str = "", request=None) -> Cha
     person = change_set.person
     if not can_edit(actor, person):
         _deny(actor, action, person.unit_id, request)
-    with _refusing(actor, action, person.unit_id, request):
+    with refusing(actor, action, person.unit_id, request):
         change_set = _locked(change_set)
         if change_set.state != ChangeSet.State.DRAFT:
             raise ServiceError(_("Only a draft can be submitted."), "change_set")
@@ -490,7 +473,7 @@ def withdraw(actor, change_set: ChangeSet, *, request=None) -> ChangeSet:
     person = change_set.person
     if not can_edit(actor, person):
         _deny(actor, action, person.unit_id, request)
-    with _refusing(actor, action, person.unit_id, request):
+    with refusing(actor, action, person.unit_id, request):
         change_set = _locked(change_set)
         if not change_set.is_open:
             raise ServiceError(_("These changes are already decided."), "change_set")
@@ -506,13 +489,13 @@ def confirm_checked(actor, person: Person, *, request=None) -> RecordCheck:
     if not (is_own(actor, person) and authz.can(actor, "self.edit")):
         _deny(actor, action, person.unit_id, request)
     if person.is_closed:
-        _refuse(actor, action, _("This record is closed (%(status)s) and read-only.") % {"status": person.get_status_display()}, "status",
+        refuse(actor, action, _("This record is closed (%(status)s) and read-only.") % {"status": person.get_status_display()}, "status",
                 person.unit_id, request)
     if person.version == 0:
-        _refuse(actor, action, _("The record has no approved version yet: check the draft and submit it."), "change_set", person.unit_id,
+        refuse(actor, action, _("The record has no approved version yet: check the draft and submit it."), "change_set", person.unit_id,
                 request)
     if open_change_set(person) is not None:
-        _refuse(actor, action, _("Changes are pending: submit or withdraw them instead."), "change_set", person.unit_id, request)
+        refuse(actor, action, _("Changes are pending: submit or withdraw them instead."), "change_set", person.unit_id, request)
     check = RecordCheck.objects.create(person=person, version=person.version, checked_by=actor)
     refresh_soon([person.pk])
     audit(actor, action, obj=person, unit_id=person.unit_id, details={"version": person.version}, request=request)
@@ -527,18 +510,18 @@ def set_status(actor, person: Person, *, status: str, effective_on: datetime.dat
     if not authz.can(actor, "people.edit", person.unit_id):
         _deny(actor, action, person.unit_id, request)
     if status not in Person.Status.values:
-        _refuse(actor, action, _("Status: “%(value)s” is not a status.") % {"value": status}, "status", person.unit_id, request)
+        refuse(actor, action, _("Status: “%(value)s” is not a status.") % {"value": status}, "status", person.unit_id, request)
     if person.status == Person.Status.ARCHIVED:
-        _refuse(actor, action, _("Status: an archived record keeps its status."), "status", person.unit_id, request)
+        refuse(actor, action, _("Status: an archived record keeps its status."), "status", person.unit_id, request)
     if effective_on > timezone.localdate():
-        _refuse(actor, action, _("Effective on: a status is recorded once it takes effect, not ahead."), "effective_on", person.unit_id,
+        refuse(actor, action, _("Effective on: a status is recorded once it takes effect, not ahead."), "effective_on", person.unit_id,
                 request)
     recruited = approved_record(person)["employment"].get("recruited_on")
     if recruited and effective_on.isoformat() < recruited:
-        _refuse(actor, action, _("Effective on: before the person was recruited (%(day)s).")
+        refuse(actor, action, _("Effective on: before the person was recruited (%(day)s).")
                 % {"day": datetime.date.fromisoformat(recruited).strftime("%d/%m/%Y")}, "effective_on", person.unit_id, request)
     if status in Person.CLOSED and not nfc(decision):
-        _refuse(actor, action, _("Decision: name the decision behind this status."), "decision", person.unit_id, request)
+        refuse(actor, action, _("Decision: name the decision behind this status."), "decision", person.unit_id, request)
     with transaction.atomic():
         change = StatusChange.objects.create(person=person, status=status, effective_on=effective_on, decision=nfc(decision)[:120],
                                              note=nfc(note), changed_by=actor)

@@ -5,7 +5,6 @@ the units in their scope, answer them and move them through new → in progress 
 information (an answered report goes back in progress) and may close their own. Every write is audited; refusals too.
 """
 
-import contextlib
 import os
 
 from django.conf import settings
@@ -20,7 +19,7 @@ from django.utils.translation import gettext as _
 from accounts import authz
 from accounts.models import Role, RoleGrant
 from audit.services import record as audit
-from audit.services import record_refusal
+from audit.services import record_refusal, refuse, refusing
 from common.errors import ServiceError
 from common.links import public_url
 from common.text import nfc
@@ -117,22 +116,6 @@ def _deny(actor, action: str, report: ProblemReport | None, request) -> None:
     raise PermissionDenied(_("You are not allowed to do this for this problem report."))
 
 
-def _refuse(actor, action: str, message: str, field: str, unit_id=None, request=None):
-    record_refusal(actor, action, reason=str(message), unit_id=unit_id, request=request)
-    raise ServiceError(message, field)
-
-
-@contextlib.contextmanager
-def _refusing(actor, action: str, unit_id, request=None):
-    """A transaction whose refusals (ServiceError) are audited after it has rolled back, so the audit record survives."""
-    try:
-        with transaction.atomic():
-            yield
-    except ServiceError as exc:
-        record_refusal(actor, action, reason=exc.message, unit_id=unit_id, request=request)
-        raise
-
-
 def _text_problem(text: str) -> tuple[str, str] | None:
     if not text:
         return _("Message: write the message."), "text"
@@ -179,8 +162,8 @@ def file_report(actor, *, category: str, subject: str, description: str, uploads
     else:
         problem = _uploads_problem(uploads)
     if problem:
-        _refuse(actor, action, *problem, unit_id, request)
-    with _refusing(actor, action, unit_id, request):
+        refuse(actor, action, *problem, unit_id, request)
+    with refusing(actor, action, unit_id, request):
         report = ProblemReport.objects.create(reporter=actor, unit_id=unit_id, category=category, subject=subject, description=description)
         message = ProblemMessage.objects.create(report=report, author=actor, text=description)
         attached = _attach(message, uploads)
@@ -205,8 +188,8 @@ def reply(actor, report: ProblemReport, *, text: str, uploads=(), internal: bool
     text, uploads = nfc(text), list(uploads or ())
     problem = _text_problem(text) or _uploads_problem(uploads)
     if problem:
-        _refuse(actor, action, *problem, report.unit_id, request)
-    with _refusing(actor, action, report.unit_id, request):
+        refuse(actor, action, *problem, report.unit_id, request)
+    with refusing(actor, action, report.unit_id, request):
         locked = _locked(report)
         if locked.state == State.CLOSED:
             raise ServiceError(_("State: the report is closed; it is reopened before anyone writes again."), "state")
@@ -237,8 +220,8 @@ def set_state(actor, report: ProblemReport, state: str, request=None) -> Problem
     if not handler and not (reporter and state == State.CLOSED):
         _deny(actor, action, report, request)
     if state not in State.values:
-        _refuse(actor, action, _("State: choose one of the states offered."), "state", report.unit_id, request)
-    with _refusing(actor, action, report.unit_id, request):
+        refuse(actor, action, _("State: choose one of the states offered."), "state", report.unit_id, request)
+    with refusing(actor, action, report.unit_id, request):
         locked = _locked(report)
         before = locked.state
         if state == before:
