@@ -20,6 +20,7 @@ from movements.api import router as movements_router
 from orgs.api import router as orgs_router
 from people.api import router as people_router
 from problems.api import router as problems_router
+from reports.api import router as reports_router
 
 
 class CleanJsonParser(Parser):
@@ -47,7 +48,7 @@ api = NinjaAPI(
     version="1",
     description="Personnel database of the province: organization tree, catalogs, reorganizations, accounts, roles, personnel records "
                 "and change sets, approval by digital signature, movements, deadlines and reminders, dashboards, data-quality findings, "
-                "PAR scores, annual reports, inspections and problem reports.",
+                "PAR scores, annual reports, inspections, problem reports, statistics, the Ministry's report forms, exports and signed exports.",
     auth=[ApiTokenAuth(), django_auth],
     urls_namespace="api-v1",
     parser=CleanJsonParser(),
@@ -74,3 +75,4 @@ api.add_router("/", movements_router)
 api.add_router("/", compliance_router)
 api.add_router("/", inspections_router)
 api.add_router("/", problems_router)
+api.add_router("/", reports_router)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "compliance",
     "inspections",
     "problems",
+    "reports",
 ]
 
 MIDDLEWARE = [

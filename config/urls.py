@@ -18,5 +18,6 @@ urlpatterns = [
     path("compliance/", include("compliance.urls")),
     path("inspections/", include("inspections.urls")),
     path("problems/", include("problems.urls")),
+    path("reports/", include("reports.urls")),
     path("api/v1/", api.urls),
 ]

@@ -42,6 +42,8 @@ class Person(models.Model):
     position = models.CharField(_("position"), max_length=40, blank=True)
     qualification = models.CharField(_("qualification"), max_length=16, blank=True)
     political_theory = models.CharField(_("political theory"), max_length=16, blank=True)
+    state_management = models.CharField(_("state management"), max_length=16, blank=True)
+    job_position = models.CharField(_("job position"), max_length=300, blank=True)
     party_member = models.BooleanField(_("party member"), default=False)
     completeness = models.PositiveSmallIntegerField(_("completeness (%)"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)

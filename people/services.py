@@ -225,6 +225,8 @@ def mirror(person: Person, record: dict, today: datetime.date) -> None:
     person.position = _current_position(record, today)
     person.qualification = education.get("qualification", "")
     person.political_theory = education.get("political_theory", "")
+    person.state_management = education.get("state_management", "")
+    person.job_position = employment.get("job_position", "")
     person.party_member = bool(record.get("party", {}).get("party_admitted_on"))
     person.completeness = completeness(record)[0]
     if identity.get("citizen_id"):

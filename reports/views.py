@@ -1,0 +1,9 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+
+@login_required
+@require_safe
+def statistics(request):
+    return render(request, "reports/statistics.html", {})
