@@ -10,11 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import authz
+from common import charts as charts_svg
 from common.errors import ServiceError
 from orgs.services import versions_on
 
 from . import annual, dashboards, par, services
-from . import charts as charts_svg
 from .forms import AnnualReportForm, FindingFilter, ObligationFilter, OverrideForm, ParFilter, ParFormulaForm, ReportTextForm
 from .models import AnnualReport, CalendarOverride, Reminder
 from .reminders import describe

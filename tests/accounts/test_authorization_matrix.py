@@ -81,6 +81,9 @@ PAGE_RULES = {
     "compliance:calendar": ("org.view", None), "compliance:override_add": ("compliance.manage", None),
     "compliance:override_remove": ("compliance.manage", None), "compliance:dashboard": ("reports.view", None),
     "compliance:findings": ("people.view", None), "compliance:run_checks": ("compliance.manage", None),
+    "reports:statistics": ("reports.view", None), "reports:standard_form": ("reports.view", None), "reports:staffing": ("reports.view", None),
+    "reports:saved_search_create": (LOGIN_ONLY, None), "reports:saved_search_open": (LOGIN_ONLY, None),  # another's search: 404
+    "reports:saved_search_delete": (LOGIN_ONLY, None),
     "compliance:par": ("reports.view", None), "compliance:par_formula": ("compliance.manage", None),
     "compliance:reports": ("reports.view", None), "compliance:report_create": ("reports.submit", None),
     "compliance:report": ("reports.view", "annual_report"), "compliance:report_edit": ("reports.submit", "annual_report"),
@@ -127,6 +130,10 @@ API_RULES = {
     "movements_api_create_arrival": ("people.edit", None), "movements_api_list_arrivals": (ARRIVALS, None),
     "movements_api_get_arrival": (ARRIVALS, "arrival"), "movements_api_decide_arrival": ("arrivals.decide", "arrival"),
     "movements_api_bring_in_arrival": ("arrivals.decide", "arrival"),
+    "reports_api_aggregate": ("reports.view", None), "reports_api_list_forms": (LOGIN_ONLY, None),
+    "reports_api_standard_form": ("reports.view", None), "reports_api_standard_form_xlsx": ("reports.view", None),
+    "reports_api_staffing_report": ("reports.view", None), "reports_api_list_saved": (LOGIN_ONLY, None),
+    "reports_api_save": (LOGIN_ONLY, None), "reports_api_delete_saved": (LOGIN_ONLY, None),  # another's search: 404
     "problems_api_list_problems": (LOGIN_ONLY, None), "problems_api_create_problem": (LOGIN_ONLY, None),
     "problems_api_get_problem": ("problems.handle", "problem"), "problems_api_add_message": ("problems.handle", "problem"),
     "problems_api_change_state": ("problems.handle", "problem"),
@@ -151,6 +158,7 @@ API_RULES = {
 
 # A valid body per write operation, so the check under test is authorization, not input validation.
 API_BODIES = {
+    "reports_api_save": {"kind": "people", "name": "matrix", "query": {}},
     "orgs_api_create_unit": {"name": "Phòng mới", "kind": "DEPT_OFFICE", "level": "PROVINCE", "parent": FINANCE},
     "orgs_api_update_unit": {"short_name": "Tên ngắn"},
     "orgs_api_move_unit": {"parent": FINANCE},
@@ -313,7 +321,7 @@ def api_url(path, object_ids, rule_object):
               "token_id": object_ids.get("own_token", 0), "person_id": object_ids["person"], "change_set_id": object_ids["change_set"],
               "batch_id": object_ids["batch"], "number": 1, "arrival_id": object_ids["arrival"], "reminder_id": object_ids["reminder"],
               "override_id": object_ids["override"], "report_id": object_ids["annual_report"],
-              "year": timezone.localdate().year, "inspection_id": object_ids["inspection"]}
+              "year": timezone.localdate().year, "inspection_id": object_ids["inspection"], "search_id": 1}
     for key, value in values.items():
         path = path.replace("{" + key + "}", str(value))
     return path

@@ -1,4 +1,4 @@
-"""Charts drawn on the server as SVG: no script, no library to fetch, readable on an old laptop and printable. Each chart has
+"""Charts drawn on the server as SVG (dashboards, statistics): no script, no library to fetch, readable on an old laptop and printable. Each chart has
 a title for screen readers; the numbers are also in the tables beside them."""
 
 from django.utils.html import format_html, format_html_join
