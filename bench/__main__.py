@@ -223,6 +223,7 @@ def main() -> None:
     rows += people_reorganization()
     rows += obligations(user)
     rows += approval_signatures(user)
+    rows += use_of_data(user)
     report(rows, connection.vendor, units)
 
 
@@ -404,6 +405,34 @@ def obligations(user) -> list[tuple]:
             (f"a night's reading of {RECORD_BUDGET} records against the form's rules ({record_findings} findings)", "< 60000 ms",
              records_ms, None, records_ms < 60_000),
             (f"the day's reminders 8 working days later ({sent} added)", "", remind_ms, None, None)]
+
+
+def use_of_data(user) -> list[tuple]:
+    """The Ministry's standard form for the province and for one unit, and a two-dimension count over the province."""
+    from django.db.models import Count
+
+    from orgs.services import children_map
+    from people.models import Person
+    from people.services import PeopleQuery
+    from reports import standard_forms
+    from reports import statistics as counts
+
+    root = children_map(datetime.date.today())[None][0]
+    biggest = Person.objects.values("unit_id").annotate(n=Count("pk")).order_by("-n").first()["unit_id"]
+    province_ms = timed(lambda: standard_forms.build(user, "civil-servants", root), 5)
+    unit_ms = timed(lambda: standard_forms.build(user, "civil-servants", biggest), 20)
+    past = datetime.date.today() - datetime.timedelta(days=30)
+    past_ms = timed(lambda: standard_forms.build(user, "civil-servants", root, past), 3)
+    two_ms = timed(lambda: counts.aggregate(user, "unit", "qualification", PeopleQuery()), 5)
+    age_ms = timed(lambda: counts.aggregate(user, "age_band", "gender", PeopleQuery()), 5)
+    return [("standard quantity-and-quality form, whole province", "p95 < 2000 ms", statistics.median(province_ms), p95(province_ms),
+             p95(province_ms) < 2000),
+            ("standard form, the largest unit", "p95 < 200 ms", statistics.median(unit_ms), p95(unit_ms), p95(unit_ms) < 200),
+            ("standard form, whole province, 30 days ago (from versions)", "", statistics.median(past_ms), p95(past_ms), None),
+            ("two-dimension count, unit × qualification, whole province", "p95 < 1000 ms", statistics.median(two_ms), p95(two_ms),
+             p95(two_ms) < 1000),
+            ("two-dimension count, age band × sex, whole province", "p95 < 1000 ms", statistics.median(age_ms), p95(age_ms),
+             p95(age_ms) < 1000)]
 
 
 def report(rows, vendor: str, units: int) -> None:
