@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The suite runs in parallel processes (pytest-xdist), each with its own test database.
+TEST_WORKERS ?= 2
 
 .PHONY: run setup test lint bench install install-dev messages clean
 
@@ -36,7 +38,7 @@ run: setup
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install-dev
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
