@@ -115,7 +115,7 @@ def people_list(request):
     names = services.CatalogNames()
     for found in page:
         found.unit_name, found.category_name = unit_names.get(found.unit_id, ""), names.name("person_category", found.category)
-    context = {"form": form, "page": page, "error": error,
+    context = {"form": form, "page": page, "error": error, "saved_searches": request.user.saved_searches.filter(kind="people"),
                "can_create": authz.can(request.user, "people.edit"), "query_string": request.GET.urlencode()}
     return render(request, "people/list.html", context)
 
