@@ -17,3 +17,5 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-pk"]
+        # A person's access history looks up the events of one object.
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_event_object")]

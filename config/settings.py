@@ -170,6 +170,12 @@ APPROVAL_TSA_URL = os.environ.get("APPROVAL_TSA_URL", "")
 # A retiree keeps reading their own record; other departures close the account.
 RETIREES_READ_OWN_RECORD = os.environ.get("RETIREES_READ_OWN_RECORD", "1") == "1"
 
+# A person's access history leaves out accesses kept confidential: these action codes ("x.*" for every action
+# starting with "x."), and the accesses of anyone holding these roles at the time (an inspector's reads during an inspection).
+ACCESS_HISTORY_HIDDEN_ACTIONS = [a.strip() for a in os.environ.get("ACCESS_HISTORY_HIDDEN_ACTIONS", "inspections.*,audit.*").split(",")
+                                 if a.strip()]
+ACCESS_HISTORY_HIDDEN_ROLES = [r.strip() for r in os.environ.get("ACCESS_HISTORY_HIDDEN_ROLES", "inspector").split(",") if r.strip()]
+
 # Approval rounds: the last days of each month, and how long an external signer has to return its signatures.
 APPROVAL_WINDOW_DAYS = int(os.environ.get("APPROVAL_WINDOW_DAYS", "5"))
 APPROVAL_BATCH_MINUTES = int(os.environ.get("APPROVAL_BATCH_MINUTES", "30"))

@@ -3,16 +3,18 @@
 import datetime
 from typing import Any
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
+from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from common.api import DbId, ErrorOut, Pagination
 from common.errors import ServiceError
 from orgs.services import unit_by_code
 
-from . import retirement, services
+from . import own_data, retirement, services
 from .models import ChangeSet, Person
 from .timeline import timeline
 
@@ -288,3 +290,69 @@ def submit(request, change_set_id: DbId):
 def withdraw(request, change_set_id: DbId):
     change_set = _change_set(request, change_set_id)
     return _change_set_out(request, services.withdraw(request.user, change_set, request=request))
+
+
+# ---- the caller's own data (R-9.4) ----
+
+class OwnUnitOut(Schema):
+    name: str
+    code: str = Field(description="identifier code (Decision 20/2020/QĐ-TTg)")
+
+
+class PendingOut(Schema):
+    approved: bool = Field(description="always false: these changes await approval")
+    state: str
+    base_version: int
+    created_at: datetime.datetime
+    submitted_at: datetime.datetime | None
+    sections: dict[str, Any]
+
+
+class OwnRecordOut(Schema):
+    person_id: int
+    version: int = Field(description="the approved version exported; 0 before the first approval")
+    valid_from: datetime.date | None
+    approved_at: datetime.datetime | None
+    unit: OwnUnitOut
+    exported_at: datetime.datetime
+    sections: dict[str, Any] = Field(description="every section of the approved version, as stored (see docs/record-form.md)")
+    pending: PendingOut | None = Field(description="the open change set, not approved")
+
+
+class AccessOut(Schema):
+    at: datetime.datetime
+    action: str = Field(description="the audit action code")
+    label: str = Field(description="the action in plain words")
+    by_you: bool
+    actor_name: str
+    roles: list[str] = Field(description="the roles and units the reader held at the time")
+
+
+def _own(request):
+    person = services.person_for_user(request.user)
+    if person is None:
+        raise HttpError(404, _("No record is linked to your account yet. Ask your unit's personnel officer."))
+    return person
+
+
+@router.get("/me/record", response={200: OwnRecordOut, 404: ErrorOut}, summary="The caller's whole record as JSON, to keep or reuse (R-9.4)")
+def own_record_json(request):
+    data = own_data.export_json(request.user, _own(request), request=request)
+    return HttpResponse(data, content_type="application/json; charset=utf-8")
+
+
+@router.get("/me/record.pdf", response={200: None, 404: ErrorOut}, summary="The caller's résumé with every section, as PDF (R-9.4)",
+            openapi_extra={"responses": {"200": {"description": "the PDF", "content": {"application/pdf": {}}}}})
+def own_record_pdf(request):
+    person = _own(request)
+    pdf, number = own_data.export_pdf(request.user, person, request=request)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="so-yeu-ly-lich-{person.pk}-v{number}.pdf"'
+    return response
+
+
+@router.get("/me/access-history", response={200: list[AccessOut], 404: ErrorOut},
+            summary="Who read, printed or exported the caller's record, newest first; confidential accesses left out (R-9.4)")
+@paginate(Pagination)
+def own_access_history(request):
+    return own_data.access_history(request.user, _own(request), request=request)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_own
 
 app_name = "people"
 urlpatterns = [
@@ -16,6 +16,9 @@ urlpatterns = [
     path("<int:pk>/timeline/", views.person_timeline, name="timeline"),
     path("<int:pk>/status/", views.change_status, name="status"),
     path("me/checked/", views.confirm_checked, name="checked"),
+    path("me/record.pdf", views_own.my_record_pdf, name="me_pdf"),
+    path("me/record.json", views_own.my_record_json, name="me_json"),
+    path("me/access/", views_own.my_access, name="me_access"),
     path("changes/<int:pk>/", views.change_set_detail, name="change_set"),
     path("changes/<int:pk>/upload/", views.upload, name="upload"),
     path("changes/<int:pk>/submit/", views.submit, name="submit"),

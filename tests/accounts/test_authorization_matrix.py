@@ -61,6 +61,7 @@ PAGE_RULES = {
     "accounts:user_unlock": ("accounts.manage", "user"), "accounts:user_rename": ("accounts.manage", "user"),
     "accounts:user_end_sessions": ("accounts.manage", "user"), "accounts:user_close": ("accounts.manage", "user"),
     "people:list": ("people.view", None), "people:new": ("people.edit", None), "people:me": (LOGIN_ONLY, None),
+    "people:me_pdf": (LOGIN_ONLY, None), "people:me_json": (LOGIN_ONLY, None), "people:me_access": (LOGIN_ONLY, None),  # own record: 404 without
     "people:open_changes": ("people.edit", None), "people:retirements": ("people.view", None),
     "people:detail": ("people.view", "person"), "people:edit": ("people.edit", "person"),
     "people:diff": ("people.view", "person"), "people:timeline": ("people.view", "person"), "people:print": ("people.view", "person"),
@@ -115,6 +116,8 @@ API_RULES = {
     "accounts_api_unlock": ("accounts.manage", "user"),
     "people_api_search": ("people.view", None), "people_api_retirements": ("people.view", None), "people_api_create": ("people.edit", None),
     "people_api_own_record": (LOGIN_ONLY, None),
+    "people_api_own_record_json": (LOGIN_ONLY, None), "people_api_own_record_pdf": (LOGIN_ONLY, None),
+    "people_api_own_access_history": (LOGIN_ONLY, None),
     "people_api_get_record": ("people.view", "person"), "people_api_list_versions": ("people.view", "person"),
     "people_api_version_diff": ("people.view", "person"), "people_api_person_timeline": ("people.view", "person"),
     "people_api_quality": ("people.view", "person"),
