@@ -124,6 +124,8 @@ class SearchIn(Schema):
     ethnicity: str = ""
     qualification: str = ""
     political_theory: str = ""
+    state_management: str = ""
+    job_position: str = Field("", max_length=120, description="part of the job position's name")
     party_member: bool | None = None
     status: str = ""
 

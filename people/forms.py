@@ -98,6 +98,8 @@ class SearchForm(forms.Form):
     position = forms.ChoiceField(label=_("Position"), required=False)
     qualification = forms.ChoiceField(label=_("Qualification"), required=False)
     political_theory = forms.ChoiceField(label=_("Political theory"), required=False)
+    state_management = forms.ChoiceField(label=_("State management"), required=False)
+    job_position = forms.CharField(label=_("Job position"), required=False, max_length=120)
     ethnicity = forms.ChoiceField(label=_("Ethnicity"), required=False)
     party_member = forms.NullBooleanField(label=_("Party member"), required=False, widget=forms.Select(
         choices=[("unknown", "—"), ("true", _("yes")), ("false", _("no"))]))
@@ -107,7 +109,7 @@ class SearchForm(forms.Form):
 
     CATALOGS = {"category": "person_category", "gender": "gender", "rank": "civil_servant_rank", "professional_title": "professional_title",
                 "position": "position", "qualification": "qualification_level", "political_theory": "political_theory",
-                "ethnicity": "ethnicity"}
+                "state_management": "state_management", "ethnicity": "ethnicity"}
 
     def __init__(self, *args, hidden=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -617,6 +617,8 @@ class PeopleQuery:
     ethnicity: str = ""
     qualification: str = ""
     political_theory: str = ""
+    state_management: str = ""
+    job_position: str = ""  # part of the job position's name
     party_member: bool | None = None
     status: str = ""
 
@@ -624,7 +626,8 @@ class PeopleQuery:
 # Filters on sensitive columns need the clearance of the field they read.
 FILTER_FIELDS = {"ethnicity": "person.ethnicity", "party_member": "person.party_membership", "rank": "person.rank",
                  "professional_title": "person.professional_title", "qualification": "person.education",
-                 "political_theory": "person.education", "age_from": "person.birth_date", "age_to": "person.birth_date"}
+                 "political_theory": "person.education", "state_management": "person.education", "age_from": "person.birth_date",
+                 "age_to": "person.birth_date"}
 
 
 def search_clearance(user) -> int:
@@ -653,10 +656,12 @@ def search_people(user, query: PeopleQuery, *, day: datetime.date | None = None)
     elif text:
         people = people.filter(search_key__contains=search_key(text))
     for name in ("category", "rank", "professional_title", "position", "gender", "ethnicity", "qualification", "political_theory",
-                 "status"):
+                 "state_management", "status"):
         value = getattr(query, name)
         if value:
             people = people.filter(**{name: value})
+    if query.job_position:
+        people = people.filter(job_position__icontains=nfc(query.job_position))
     if query.party_member is not None:
         people = people.filter(party_member=query.party_member)
     if query.age_from is not None:

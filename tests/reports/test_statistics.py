@@ -144,3 +144,13 @@ def test_api_saved_searches_belong_to_their_owner_R_3_13(client, admin_user, sta
     other = UserFactory(username="other", grant=("doha_admin", "000.00.00.H19"))
     client.force_login(other)
     assert client.delete(f"/api/v1/saved-searches/{created.json()['id']}").status_code == 404
+
+
+def test_people_filter_on_state_management_and_job_position_R_3_13(admin_user, staff):
+    from people.services import search_people
+
+    assert search_people(admin_user, PeopleQuery(state_management="CVC")).count() == 1
+    assert search_people(admin_user, PeopleQuery(job_position="ngân sách")).count() == 5
+    # Education is internal (level 1): a leadership viewer of Sở Tài chính may filter on it, within their scope.
+    viewer = UserFactory(username="lanhdao.stc", grant=("leader_viewer", FINANCE))
+    assert search_people(viewer, PeopleQuery(state_management="CV")).count() == 3
