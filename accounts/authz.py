@@ -27,7 +27,8 @@ ACTIONS = {
     "roles.grant": "write", "roles.grant_any": "write",
     "people.view": "read", "people.edit": "write", "people.view_sensitive": "read",
     "records.approve": "write", "records.approve_head": "write", "approvals.open_window": "write",
-    "arrivals.decide": "write", "compliance.manage": "write", "reports.view": "read", "reports.submit": "write", "reports.export": "read", "reports.sign": "write",
+    "arrivals.decide": "write", "compliance.manage": "write", "reports.view": "read", "reports.submit": "write",
+    "reports.export": "read", "reports.sign": "write",
     "inspections.record": "write", "inspections.answer": "write", "problems.handle": "write", "audit.view": "read", "self.view": "read", "self.edit": "write",
 }
 

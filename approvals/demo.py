@@ -14,10 +14,11 @@ DEMO_KEY_PASSWORD = "demo-ky-so"
 DEMO_SIGNERS = ("gd.soyte", "pgd.soyte", "uq.soyte")
 
 
-def seed_demo_signing(admin, citizen_ids: dict[str, str], root_unit_id: int):
+def seed_demo_signing(admin, citizen_ids: dict[str, str], root_unit_id: int, authority: TestCA | None = None):
     """Keys in var/demo-keys/<username>.p12 whose certificates name each approver's citizen ID, as Vietnamese CAs do;
-    the demo CA appended to the trusted roots; and a round open for 31 days from today, so approvals can be tried any day."""
-    authority = TestCA("CA thử nghiệm – dữ liệu mẫu CSDL CBCCVC")
+    the demo CA (or the one given, which also issues the agency seals) appended to the trusted roots; and a round open for
+    31 days from today, so approvals can be tried any day."""
+    authority = authority or TestCA("CA thử nghiệm – dữ liệu mẫu CSDL CBCCVC")
     bundle = settings.APPROVAL_TRUST_ROOTS
     bundle.parent.mkdir(parents=True, exist_ok=True)
     with bundle.open("ab") as roots:

@@ -17,13 +17,15 @@ def next_run(now: datetime.datetime | None = None) -> datetime.datetime:
 @task()
 def daily() -> dict:
     """Every night: recompute the obligations from the data, send the day's reminders, and come back tomorrow."""
+    from reports.exports import expire_exports
+
     from .dashboards import take_snapshot
     from .quality import run_checks
     from .reminders import send_reminders
     from .services import refresh
 
     try:
-        return {**refresh(), "units": take_snapshot(), "reminders": send_reminders(), **run_checks()}
+        return {**refresh(), "units": take_snapshot(), "reminders": send_reminders(), **run_checks(), "exports_expired": expire_exports()}
     finally:
         schedule_daily(force=True)  # a failed night still comes back tomorrow
 

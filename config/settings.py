@@ -166,6 +166,10 @@ APPROVAL_TRUST_ROOTS = Path(os.environ["APPROVAL_TRUST_ROOTS"]) if os.environ.ge
 APPROVAL_CRL_DIR = Path(os.environ["APPROVAL_CRL_DIR"]) if os.environ.get("APPROVAL_CRL_DIR") else VAR_DIR / "crls"
 # An RFC 3161 timestamp authority's URL; when set, approval signatures are timestamped (CAdES-T).
 APPROVAL_TSA_URL = os.environ.get("APPROVAL_TSA_URL", "")
+# Agency seals for signed exports: <identifier code of the unit>.p12 files, all opened with SEAL_PASSWORD; a unit without
+# one signs with its nearest ancestor's. Production sets the password when it signs exports; nothing else needs it.
+SEAL_DIR = Path(os.environ["SEAL_DIR"]) if os.environ.get("SEAL_DIR") else VAR_DIR / "seals"
+SEAL_PASSWORD = os.environ.get("SEAL_PASSWORD", "" if PRODUCTION else "demo-con-dau")
 
 # A retiree keeps reading their own record; other departures close the account.
 RETIREES_READ_OWN_RECORD = os.environ.get("RETIREES_READ_OWN_RECORD", "1") == "1"
@@ -191,6 +195,8 @@ EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
 
 # Scanned proofs: what an upload may be and how large.
 DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", str(20 * 1024 * 1024)))
+# Exported files are downloadable this many days after they are written, then deleted.
+EXPORT_KEEP_DAYS = int(os.environ.get("EXPORT_KEEP_DAYS", "7"))
 
 TASKS = {
     "default": {

@@ -4,12 +4,16 @@ so a page and the API refuse the same things with the same messages."""
 from django import forms
 from django.forms import formset_factory
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts import authz
 from catalogs.services import entries
+from common.errors import ServiceError
 
 from .form import Section
 from .models import Person
+from .services import FILTER_FIELDS, PeopleQuery, search_clearance
 
 WIDGETS = {
     "date": lambda: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -117,6 +121,32 @@ class SearchForm(forms.Form):
             self.fields[name].choices = [("", "—")] + [(e.code, e.name) for e in entries(catalog)]
         for name in hidden:
             del self.fields[name]
+
+
+def search_form(params, user) -> SearchForm:
+    """The people list's filter form for this user, without the filters above the user's clearance (R-4.3)."""
+    levels, default = authz.field_levels()
+    cleared = search_clearance(user)
+    hidden = [name for name, key in FILTER_FIELDS.items() if levels.get(key, default) > cleared]
+    return SearchForm(params or None, hidden=hidden)
+
+
+def search_query(params, user, form: SearchForm | None = None) -> PeopleQuery:
+    """The people list's query parameters as a query, the same for the page and its exports; ServiceError naming the field
+    for invalid input or for a filter above the user's clearance."""
+    form = form or search_form(params, user)
+    if not params:
+        return PeopleQuery()
+    for name in FILTER_FIELDS:
+        if name not in form.fields and params.get(name) not in ("", None, "unknown"):  # "unknown": party_member's empty choice
+            raise ServiceError(gettext("You are not cleared to search by this field."), name)
+    if not form.is_valid():
+        name, errors = next(iter(form.errors.items()))
+        label = form.fields[name].label if name in form.fields else name
+        raise ServiceError(gettext("%(field)s: %(message)s") % {"field": label, "message": errors[0]}, name)
+    data = form.cleaned_data
+    return PeopleQuery(**{k: v for k, v in data.items() if k not in {"q", "unit", "order"} and v not in ("", None)},
+                       text=data.get("q", ""), unit_id=data.get("unit"))
 
 
 class StatusForm(forms.Form):

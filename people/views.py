@@ -16,10 +16,11 @@ from approvals.forms import RejectForm
 from audit.services import record as audit
 from common.errors import ServiceError
 from orgs.services import unit_choices, versions_on
+from reports.columns import cleared_columns
 
 from . import retirement, services
 from .form import BY_NAME, SECTIONS
-from .forms import NewPersonForm, RetirementForm, SearchForm, StatusForm, UploadForm, section_forms, show_error, submitted_value
+from .forms import NewPersonForm, RetirementForm, StatusForm, UploadForm, search_form, search_query, section_forms, show_error, submitted_value
 from .models import ChangeSet, Document, Person
 from .printing import resume_pdf
 from .timeline import timeline
@@ -95,28 +96,22 @@ def people_list(request):
     allowed = authz.scope(request.user, "people.view")
     if not allowed:
         authz.require(request.user, "people.view")
-    levels, default = authz.field_levels()
-    cleared = services.search_clearance(request.user)
-    hidden = [name for name, key in services.FILTER_FIELDS.items() if levels.get(key, default) > cleared]
-    form = SearchForm(request.GET or None, hidden=hidden)
+    form = search_form(request.GET, request.user)
     people, error = Person.objects.none(), None
-    if form.is_valid() or not request.GET:
-        data = form.cleaned_data if request.GET else {}
-        query = services.PeopleQuery(**{k: v for k, v in data.items() if k not in {"q", "unit", "order"} and v not in ("", None)},
-                                     text=data.get("q", ""), unit_id=data.get("unit"))
-        try:
-            people = services.search_people(request.user, query)
-            if data.get("order") == "completeness":
-                people = people.order_by("completeness", "search_key", "pk")
-        except ServiceError as exc:
-            error = exc.message
+    try:
+        people = services.search_people(request.user, search_query(request.GET, request.user, form))
+        if form.is_bound and form.cleaned_data.get("order") == "completeness":
+            people = people.order_by("completeness", "search_key", "pk")
+    except ServiceError as exc:
+        error = None if form.is_bound and form.errors else exc.message  # field errors show beside their fields
     page = Paginator(people, 50).get_page(request.GET.get("page"))
     unit_names = dict(versions_on(timezone.localdate()).filter(unit_id__in={p.unit_id for p in page}).values_list("unit_id", "name"))
     names = services.CatalogNames()
     for found in page:
         found.unit_name, found.category_name = unit_names.get(found.unit_id, ""), names.name("person_category", found.category)
     context = {"form": form, "page": page, "error": error, "saved_searches": request.user.saved_searches.filter(kind="people"),
-               "can_create": authz.can(request.user, "people.edit"), "query_string": request.GET.urlencode()}
+               "can_create": authz.can(request.user, "people.edit"), "query_string": request.GET.urlencode(),
+               "export_columns": cleared_columns(services.search_clearance(request.user)) if authz.can(request.user, "reports.export") else []}
     return render(request, "people/list.html", context)
 
 
@@ -139,6 +134,7 @@ def person_detail(request, pk):
         "versions": _verified(person.versions.select_related("approved_by", "signature", "data_key", "change_set").order_by("-number")),
         "pending": pending, "own": own, "can_edit": services.can_edit(request.user, person) and not person.is_closed,
         "can_status": may_edit,
+        "can_sign": authz.can(request.user, "reports.sign", person.unit_id),
         "history": person.change_sets.exclude(state__in=ChangeSet.OPEN).select_related("author", "decided_by")[:20],
         "statuses": person.status_changes.select_related("changed_by"), "status_form": StatusForm(initial={"effective_on": timezone.localdate()}),
         "quality": services.quality(person, services.visible_sections(request.user, person)) if own or may_edit else None,

@@ -15,10 +15,14 @@ from people.api import SearchIn
 from people.services import PeopleQuery
 
 from . import services, staffing, standard_forms, statistics
+from .api_exports import router as exports_router
+from .api_signed import router as signed_router
 from .form_sheets import report_xlsx
 from .models import SavedSearch
 
 router = Router(tags=["reports"])
+router.add_router("", exports_router)
+router.add_router("", signed_router)
 
 
 class StatisticsIn(SearchIn):

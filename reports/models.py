@@ -1,3 +1,4 @@
+import datetime
 import secrets
 
 from django.conf import settings
@@ -43,6 +44,7 @@ class ExportJob(models.Model):
         RUNNING = "running", _("running")
         DONE = "done", _("done")
         FAILED = "failed", _("failed")
+        EXPIRED = "expired", _("expired")  # the file is deleted after EXPORT_KEEP_DAYS; the row stays for the history
 
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     source = models.CharField(_("what is exported"), max_length=40)
@@ -57,12 +59,18 @@ class ExportJob(models.Model):
     size = models.PositiveBigIntegerField(_("size"), default=0)
     sha256 = models.CharField(max_length=64, blank=True)
     error = models.TextField(_("error"), blank=True)
+    language = models.CharField(max_length=16, blank=True)  # the requester's, for the column headers written by the worker
     token = models.CharField(max_length=40, default=_download_token, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+
+    @property
+    def expires_at(self):
+        """When the file is deleted (EXPORT_KEEP_DAYS after it was written)."""
+        return self.finished_at + datetime.timedelta(days=settings.EXPORT_KEEP_DAYS) if self.finished_at else None
 
     @property
     def progress(self) -> int:

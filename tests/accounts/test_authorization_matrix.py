@@ -24,6 +24,8 @@ from movements.arrivals import request_arrival
 from orgs.models import JobPosition, ReorgPlan
 from people import services
 from problems.services import file_report
+from reports.models import ExportJob, SignedExport
+from reports.signed import new_code
 from tests.conftest import UserFactory, open_version
 from tests.people.conftest import RECORD, sample_record
 
@@ -33,6 +35,7 @@ PUBLIC = "public"
 APPROVE = ("records.approve", "records.approve_head")  # either: a head or delegate, or a deputy for the head's record
 ARRIVALS = ("people.view", "arrivals.decide")  # the receiving unit's officers, or Sở Nội vụ
 INSPECTIONS = ("reports.view", "inspections.record", "inspections.answer")  # who reads a unit's inspections
+SIGNED = ("reports.sign", "reports.view")  # who sees a unit's signed exports
 MATRIX_PDF = b"%PDF-1.4 matrix\n%%EOF\n"
 REPORT_YEAR = timezone.localdate().year - 1  # a year any unit may report on
 
@@ -85,6 +88,11 @@ PAGE_RULES = {
     "reports:statistics": ("reports.view", None), "reports:standard_form": ("reports.view", None), "reports:staffing": ("reports.view", None),
     "reports:saved_search_create": (LOGIN_ONLY, None), "reports:saved_search_open": (LOGIN_ONLY, None),  # another's search: 404
     "reports:saved_search_delete": (LOGIN_ONLY, None),
+    "reports:exports": ("reports.export", None), "reports:export_create": ("reports.export", None),
+    "reports:export": ("reports.export", "export"), "reports:export_download": ("reports.export", "export"),  # another's export: 404
+    "reports:staff_list": ("people.view", "unit"),
+    "reports:sign": ("reports.sign", "person"), "reports:signed_list": (SIGNED, None), "reports:signed": (SIGNED, "signed_export"),
+    "reports:signed_download": (SIGNED, "signed_export"), "reports:verify": (PUBLIC, None), "reports:verify_code": (PUBLIC, None),
     "compliance:par": ("reports.view", None), "compliance:par_formula": ("compliance.manage", None),
     "compliance:reports": ("reports.view", None), "compliance:report_create": ("reports.submit", None),
     "compliance:report": ("reports.view", "annual_report"), "compliance:report_edit": ("reports.submit", "annual_report"),
@@ -137,6 +145,12 @@ API_RULES = {
     "reports_api_standard_form": ("reports.view", None), "reports_api_standard_form_xlsx": ("reports.view", None),
     "reports_api_staffing_report": ("reports.view", None), "reports_api_list_saved": (LOGIN_ONLY, None),
     "reports_api_save": (LOGIN_ONLY, None), "reports_api_delete_saved": (LOGIN_ONLY, None),  # another's search: 404
+    "reports_api_exports_create_export": ("reports.export", None), "reports_api_exports_list_exports": ("reports.export", None),
+    "reports_api_exports_get_export": ("reports.export", "export"), "reports_api_exports_export_file": ("reports.export", "export"),
+    "reports_api_exports_staff_list": ("people.view", "unit"),
+    "reports_api_signed_create_signed_export": ("reports.sign", "person"), "reports_api_signed_list_signed_exports": (SIGNED, None),
+    "reports_api_signed_get_signed_export": (SIGNED, "signed_export"), "reports_api_signed_signed_export_file": (SIGNED, "signed_export"),
+    "reports_api_signed_verify_pdf": (PUBLIC, None),
     "problems_api_list_problems": (LOGIN_ONLY, None), "problems_api_create_problem": (LOGIN_ONLY, None),
     "problems_api_get_problem": ("problems.handle", "problem"), "problems_api_add_message": ("problems.handle", "problem"),
     "problems_api_change_state": ("problems.handle", "problem"),
@@ -162,6 +176,7 @@ API_RULES = {
 # A valid body per write operation, so the check under test is authorization, not input validation.
 API_BODIES = {
     "reports_api_save": {"kind": "people", "name": "matrix", "query": {}},
+    "reports_api_exports_create_export": {"filters": {}, "columns": ["full_name"], "format": "csv"},
     "orgs_api_create_unit": {"name": "Phòng mới", "kind": "DEPT_OFFICE", "level": "PROVINCE", "parent": FINANCE},
     "orgs_api_update_unit": {"short_name": "Tên ngắn"},
     "orgs_api_move_unit": {"parent": FINANCE},
@@ -206,10 +221,13 @@ API_MULTIPART = {
     "movements_api_bring_in_arrival": {},
     "problems_api_create_problem": {"category": "software", "subject": "Thử quyền", "description": "Thử quyền"},
     "problems_api_add_message": {"text": "Thử quyền"},
+    "reports_api_signed_create_signed_export": lambda ids: {"kind": "resume", "person_id": ids["person"], "password": "x"},
+    "reports_api_signed_verify_pdf": {},
 }
 # The multipart field holding the file, "scan" by default.
 FILE_FIELDS = {"people_api_attach": "file", "approvals_api_sign": "p12", "movements_api_create": "file", "movements_api_create_arrival": "file",
-               "movements_api_bring_in_arrival": "file", "problems_api_create_problem": "files", "problems_api_add_message": "files"}
+               "movements_api_bring_in_arrival": "file", "problems_api_create_problem": "files", "problems_api_add_message": "files",
+               "reports_api_signed_create_signed_export": "p12", "reports_api_signed_verify_pdf": "file"}
 
 
 def page_routes(resolver=None, namespace=""):
@@ -249,6 +267,7 @@ def objects(small_tree, admin_user):
             "request": attach_request(person, admin_user),
             "plan": ReorgPlan.objects.first().pk,
             "batch": SigningBatch.objects.create(approver=admin_user, certificates="", expires_at=timezone.now()).pk,
+            "export": ExportJob.objects.create(requested_by=admin_user, source="people", format="csv").pk,
         }
         made[side].update(person_objects(unit, admin_user))
         made[side].update(problem_objects(person))
@@ -262,6 +281,9 @@ def objects(small_tree, admin_user):
         made[side]["annual_report"] = annual.prepare(admin_user, unit_id=unit.pk, year=REPORT_YEAR).pk
         made[side]["override"] = CalendarOverride.objects.create(day=datetime.date(2099, 1, 10 + len(side)), working=True, reason="thử",
                                                                  created_by=admin_user).pk
+        made[side]["signed_export"] = SignedExport.objects.create(
+            code=new_code(), kind="resume", title="Sơ yếu lý lịch", unit=unit, signed_by=admin_user, signer_name="Giám đốc", seal_name="Sở",
+            signed_at=timezone.now(), storage_name=f"signed/matrix-{side}.pdf", sha256="0" * 64).code
         made[side]["inspection"] = record_inspection(admin_user, unit_id=unit.pk, area="updating", inspected_on=timezone.localdate(),
                                                      findings="Chưa cập nhật hồ sơ", measures=["Cập nhật trong tháng"]).pk
     return made
@@ -306,25 +328,34 @@ def page_url(name, pattern, object_ids):
         elif key == "position":
             kwargs[key] = 1
         elif key == "code":
-            kwargs[key] = "unit_kind"
+            kwargs[key] = object_ids["signed_export"] if rule == "signed_export" else "unit_kind"
+        elif key == "kind":
+            kwargs[key] = "resume"
         elif key == "section":
             kwargs[key] = "contacts"
         elif key == "sha256":
             kwargs[key] = object_ids["document"]
         elif key == "attachment_id":
             kwargs[key] = object_ids["problem_attachment"]
+        elif key == "unit_id":
+            kwargs[key] = object_ids["unit"]
     if name == "orgs:unit_close_position":
         kwargs["pk"] = object_ids["unit"]
+    if name == "reports:sign":
+        return f"{reverse(name, kwargs=kwargs)}?person={object_ids['person']}"
     return reverse(name, kwargs=kwargs)
 
 
 def api_url(path, object_ids, rule_object):
+    if rule_object == "signed_export":
+        path = path.replace("{code}", object_ids["signed_export"])
     values = {"unit_id": object_ids["unit"], "position_id": object_ids["position"], "plan_id": object_ids["plan"],
               "code": "unit_kind", "position": 1, "problem_id": object_ids["problem"], "user_id": object_ids["user"], "grant_id": object_ids["grant"],
               "token_id": object_ids.get("own_token", 0), "person_id": object_ids["person"], "change_set_id": object_ids["change_set"],
               "batch_id": object_ids["batch"], "number": 1, "arrival_id": object_ids["arrival"], "reminder_id": object_ids["reminder"],
               "override_id": object_ids["override"], "report_id": object_ids["annual_report"],
-              "year": timezone.localdate().year, "inspection_id": object_ids["inspection"], "search_id": 1}
+              "year": timezone.localdate().year, "inspection_id": object_ids["inspection"], "search_id": 1,
+              "job_id": object_ids["export"]}
     for key, value in values.items():
         path = path.replace("{" + key + "}", str(value))
     return path
@@ -335,7 +366,7 @@ def expected_allowed(user, action, side, rule_object):
         return True
     if isinstance(action, tuple):
         return any(expected_allowed(user, one, side, rule_object) for one in action)
-    if rule_object in (None, "plan", "own_token", "batch"):  # a batch is its approver's own: others find nothing (404)
+    if rule_object in (None, "plan", "own_token", "batch", "export"):  # a batch, an export: their owner's; others find nothing (404)
         return authz.can(user, action)
     return side == "in" and authz.can(user, action, open_version(FINANCE).unit_id)
 
@@ -384,7 +415,8 @@ def test_role_matrix_over_pages_and_api_R_4_4(client, objects, role):
             ids = {**objects[side], "own_token": ApiToken.objects.get(user=user).pk}
             url = api_url(path, ids, rule_object)
             if operation in API_MULTIPART:
-                body = {**API_MULTIPART[operation], FILE_FIELDS.get(operation, "scan"): SimpleUploadedFile("scan.pdf", MATRIX_PDF)}
+                fields = API_MULTIPART[operation](ids) if callable(API_MULTIPART[operation]) else API_MULTIPART[operation]
+                body = {**fields, FILE_FIELDS.get(operation, "scan"): SimpleUploadedFile("scan.pdf", MATRIX_PDF)}
                 status = call(client, method, url, data=body, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code
             else:
                 body = API_BODIES.get(operation, {})
@@ -402,7 +434,9 @@ def test_anonymous_visitors_reach_only_the_login_page(client, objects):
             continue
         response = client.get(page_url(name, pattern, objects["in"]))
         assert response.status_code in (302, 405) and (response.status_code == 405 or "/login/" in response.url), name
-    for _operation, method, path in api_operations():
+    for operation, method, path in api_operations():
+        if API_RULES[operation][0] == PUBLIC:
+            continue
         assert call(client, method, api_url(path, objects["in"], None), content_type="application/json", data="{}").status_code == 401
 
 

@@ -9,6 +9,7 @@ from accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_accounts
 from accounts.models import citizen_id_index
 from accounts.services import load_roles
 from approvals.demo import DEMO_KEY_PASSWORD, DEMO_SIGNERS, seed_demo_signing
+from approvals.testca import TestCA
 from compliance.services import refresh
 from inspections.demo import seed_demo_inspection
 from movements.demo import seed_demo_arrival
@@ -18,6 +19,7 @@ from people import services
 from people.models import Person
 from people.synthetic import Workplace, load_synthetic, synthetic_record
 from problems.demo import seed_demo_problem
+from reports.demo import seed_demo_seals
 
 DEMO_PEOPLE = 2000
 DEMO_SEED = 2025
@@ -44,15 +46,19 @@ class Command(BaseCommand):
                 with_records = [user for user, role in accounts if role.code == "employee" or user.username in DEMO_SIGNERS]
                 citizen_ids = seed_employee_records(with_records, admin)
                 people = load_synthetic(DEMO_PEOPLE, seed=DEMO_SEED, today=DEMO_DAY, approved_by=admin, incomplete=0.15)
-                keys = seed_demo_signing(admin, {name: citizen_ids[name] for name in DEMO_SIGNERS}, root_unit())
+                authority = TestCA("CA thử nghiệm – dữ liệu mẫu CSDL CBCCVC")
+                keys = seed_demo_signing(admin, {name: citizen_ids[name] for name in DEMO_SIGNERS}, root_unit(), authority)
                 officer = next(user for user, role in accounts if role.code == "hr_officer")
                 arrival_file = seed_demo_arrival(officer, day=DEMO_DAY, seed=DEMO_SEED)
                 users = {user.username: user for user, _role in accounts}
+                seals = seed_demo_seals(authority, [root_unit(), users["gd.soyte"].unit_id])  # the province and Sở Y tế sign exports
                 seed_demo_inspection(users["thanhtra"], officer.unit_id)
                 seed_demo_problem(users["nv.soyte"])
                 obligations = refresh()["created"]
             self.stdout.write(f"Demo province seeded: {plan.steps.count()} units, {len(citizen_ids) + people} people.")
             self.stdout.write(f"Demo signing keys of {', '.join(DEMO_SIGNERS)} in {keys} (password: {DEMO_KEY_PASSWORD}).")
+            if seals:
+                self.stdout.write(f"Agency seals of the province and Sở Y tế in {seals}: signed exports (/reports/signed/).")
             self.stdout.write(f"{obligations} obligations of the regulation tracked (/compliance/obligations/).")
             self.stdout.write(f"An arrival awaits Sở Nội vụ (/movements/arrivals/); the record file to bring in: {arrival_file}.")
             self.stdout.write("An inspection of Sở Y tế awaits its answer (/inspections/); a problem report is answered (/problems/).")
