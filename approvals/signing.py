@@ -400,12 +400,20 @@ def _check_path(signer, certificates, trust_roots, moment, crls=(), ocsps=()) ->
     """Why the signer's certificate cannot be trusted for a signature made at `moment`, if it cannot."""
     try:
         _validate_path(signer, certificates, trust_roots, moment, crls, ocsps)
-    except PathBuildingError:
-        return _("The signer's certificate does not come from a trusted certification authority.")
-    except RevokedError:
-        return _("The signer's certificate was revoked.")
-    except PathValidationError as exc:
-        return _("The signer's certificate is not valid at the signing time: %(why)s") % {"why": exc}
-    except (InvalidCertificateError, ValidationError) as exc:
-        return _("The signer's certificate cannot be used to sign: %(why)s") % {"why": exc}
+    except PATH_ERRORS as exc:
+        return path_problem(exc)
     return None
+
+
+PATH_ERRORS = (PathBuildingError, RevokedError, PathValidationError, InvalidCertificateError, ValidationError)
+
+
+def path_problem(exc: Exception) -> str:
+    """What a failed certificate-path validation means to the signer, in their language (approvals and signed exports)."""
+    if isinstance(exc, PathBuildingError):
+        return _("The signer's certificate does not come from a trusted certification authority.")
+    if isinstance(exc, RevokedError):
+        return _("The signer's certificate was revoked.")
+    if isinstance(exc, PathValidationError):
+        return _("The signer's certificate is not valid at the signing time: %(why)s") % {"why": exc}
+    return _("The signer's certificate cannot be used to sign: %(why)s") % {"why": exc}

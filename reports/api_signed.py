@@ -4,9 +4,6 @@ import dataclasses
 import datetime
 
 from django.conf import settings
-from django.http import Http404, HttpResponse
-from django.utils.http import content_disposition_header
-from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 
@@ -84,14 +81,7 @@ def get_signed_export(request, code: str):
 
 @router.get("/signed-exports/{code}/file", response={200: None, 403: ErrorOut, 404: ErrorOut}, summary="The signed PDF (the download is audited)")
 def signed_export_file(request, code: str):
-    export = signed.get_export(request.user, code, request)
-    try:
-        data = signed.export_bytes(request.user, export, request)
-    except FileNotFoundError as exc:
-        raise Http404(_("The signed file is no longer stored.")) from exc
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(True, f"{export.kind}-{export.code}.pdf")
-    return response
+    return signed.download_response(request.user, signed.get_export(request.user, code, request), request)
 
 
 @router.post("/verify-pdf", auth=None, response={200: VerificationOut, 400: ErrorOut},

@@ -30,9 +30,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -55,10 +56,10 @@ from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
-from pyhanko_certvalidator.errors import InvalidCertificateError, PathBuildingError, PathValidationError, RevokedError, ValidationError
 
 from accounts import authz
 from approvals.services import certificate_refusal, revocation_lists, trust_roots
+from approvals.signing import PATH_ERRORS, path_problem
 from audit.services import record as audit
 from audit.services import record_refusal
 from common.errors import ServiceError
@@ -132,14 +133,8 @@ async def _path_problem(certificate: asn1_x509.Certificate, others, context: Val
     """Why the certificate cannot sign now, if it cannot: its path to our roots, validity, revocation and key usage."""
     try:
         await CertificateValidator(certificate, intermediate_certs=list(others), validation_context=context).async_validate_usage(KEY_USAGE)
-    except PathBuildingError:
-        return _("The signer's certificate does not come from a trusted certification authority.")
-    except RevokedError:
-        return _("The signer's certificate was revoked.")
-    except PathValidationError as exc:
-        return _("The signer's certificate is not valid at the signing time: %(why)s") % {"why": exc}
-    except (InvalidCertificateError, ValidationError) as exc:
-        return _("The signer's certificate cannot be used to sign: %(why)s") % {"why": exc}
+    except PATH_ERRORS as exc:
+        return path_problem(exc)
     return None
 
 
@@ -547,3 +542,14 @@ def verify_pdf(data: bytes) -> Verification:
     if not checks:
         return Verification(sha256, problem=_("The PDF document carries no digital signature."), export=export)
     return Verification(sha256, checks, export=export)
+
+
+def download_response(user, export: SignedExport, request=None) -> HttpResponse:
+    """The signed PDF as a download (audited by export_bytes), for the page and the API."""
+    try:
+        data = export_bytes(user, export, request)
+    except FileNotFoundError as exc:
+        raise Http404(_("The signed file is no longer stored.")) from exc
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(True, f"{export.kind}-{export.code}.pdf")
+    return response

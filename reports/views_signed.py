@@ -7,8 +7,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
@@ -89,14 +87,7 @@ def signed_detail(request, code):
 @login_required
 @require_safe
 def signed_download(request, code):
-    export = signed.get_export(request.user, code, request)
-    try:
-        data = signed.export_bytes(request.user, export, request)
-    except FileNotFoundError as exc:
-        raise Http404(_("The signed file is no longer stored.")) from exc
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(True, f"{export.kind}-{export.code}.pdf")
-    return response
+    return signed.download_response(request.user, signed.get_export(request.user, code, request), request)
 
 
 def _too_large(request) -> bool:
