@@ -29,6 +29,7 @@ ACTIONS = {
     "records.approve": "write", "records.approve_head": "write", "approvals.open_window": "write",
     "arrivals.decide": "write", "compliance.manage": "write", "reports.view": "read", "reports.submit": "write",
     "reports.export": "read", "reports.sign": "write",
+    "exchange.view": "read", "exchange.operate": "write", "people.import": "write",
     "inspections.record": "write", "inspections.answer": "write", "problems.handle": "write", "audit.view": "read", "self.view": "read", "self.edit": "write",
 }
 

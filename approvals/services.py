@@ -33,6 +33,7 @@ from common.crypto import blind_index
 from common.errors import ServiceError
 from common.text import nfc
 from compliance.services import refresh_soon
+from exchange.outbox import enqueue as enqueue_packets
 from orgs.models import UnitVersion
 from orgs.services import ancestors_on, subtree_ids, versions_on
 from people.models import ChangeSet, Person, RecordVersion
@@ -405,6 +406,7 @@ def approve(actor, tokens: list[str], signer, *, request=None) -> list[VersionSi
                 if not made:  # the same key signs them all: one full check of its certificate is enough
                     _check_verification(verify(payload, signature, list(trust_roots()), crls=revocation_lists()))
                 made.append(_store(actor, item, version, previous, payload, signature, signer.certificate, now, request))
+            enqueue_packets(made)
             refresh_soon([signature.version.person_id for signature in made])
     except ServiceError as exc:
         _refused(actor, action, exc, request, tokens=len(tokens))
@@ -487,6 +489,7 @@ def complete_batch(actor, batch: SigningBatch, signatures: dict[int, bytes], *, 
                 made.append(_store(actor, item, version, previous, payload, signature, certificate, now, request))
             batch.state, batch.finished_at = SigningBatch.State.COMPLETED, now
             batch.save(update_fields=["state", "finished_at"])
+            enqueue_packets(made)
             refresh_soon([item.person.pk for item in items])
     except ServiceError as exc:
         SigningBatch.objects.filter(pk=batch.pk, state=SigningBatch.State.PREPARED).update(

@@ -3,7 +3,6 @@
 import json
 
 from django.core.exceptions import PermissionDenied
-from ninja import NinjaAPI
 from ninja.parser import Parser
 from ninja.security import HttpBearer, django_auth
 
@@ -13,8 +12,10 @@ from accounts.services import user_for_token
 from approvals.api import router as approvals_router
 from catalogs.api import router as catalogs_router
 from common.errors import ServiceError
+from common.openapi import DocumentedApi
 from common.text import clean_json
 from compliance.api import router as compliance_router
+from exchange.api import router as exchange_router
 from inspections.api import router as inspections_router
 from movements.api import router as movements_router
 from orgs.api import router as orgs_router
@@ -43,12 +44,16 @@ class ApiTokenAuth(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+api = DocumentedApi(
     title="CSDL CBCCVC API",
     version="1",
     description="Personnel database of the province: organization tree, catalogs, reorganizations, accounts, roles, personnel records "
                 "and change sets, approval by digital signature, movements, deadlines and reminders, dashboards, data-quality findings, "
-                "PAR scores, annual reports, inspections, problem reports, statistics, the Ministry's report forms, exports and signed exports.",
+                "PAR scores, annual reports, inspections, problem reports, statistics, the Ministry's report forms, exports and signed exports.\n\n"
+                "Lists are paged: `limit` (at most 1000) and `offset` in, `items` and `count` out. A JSON answer to a GET carries an `ETag`; "
+                "send it back in `If-None-Match` and an unchanged answer is `304 Not Modified` with no body (files streamed from storage carry "
+                "none). Each token (else each account, else each address) may make `API_RATE_LIMIT` requests a minute, and creating a token "
+                "or verifying a PDF `API_RATE_LIMIT_SENSITIVE`; beyond it the answer is `429` with `Retry-After` in seconds.",
     auth=[ApiTokenAuth(), django_auth],
     urls_namespace="api-v1",
     parser=CleanJsonParser(),
@@ -76,3 +81,4 @@ api.add_router("/", compliance_router)
 api.add_router("/", inspections_router)
 api.add_router("/", problems_router)
 api.add_router("/", reports_router)
+api.add_router("/", exchange_router)

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "inspections",
     "problems",
     "reports",
+    "exchange",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +171,22 @@ APPROVAL_TSA_URL = os.environ.get("APPROVAL_TSA_URL", "")
 # one signs with its nearest ancestor's. Production sets the password when it signs exports; nothing else needs it.
 SEAL_DIR = Path(os.environ["SEAL_DIR"]) if os.environ.get("SEAL_DIR") else VAR_DIR / "seals"
 SEAL_PASSWORD = os.environ.get("SEAL_PASSWORD", "" if PRODUCTION else "demo-con-dau")
+
+# The exchange with the national database through NDXP: its endpoint, this system's client
+# certificate and key (mutual TLS), the CA bundle that signs the platform's certificate, and the platform's codes. Without a
+# URL, approved versions wait in the outbox. `make run` points it at the local national-database simulator.
+EXCHANGE_URL = os.environ.get("EXCHANGE_URL", "")
+EXCHANGE_CLIENT_CERT = os.environ.get("EXCHANGE_CLIENT_CERT", "")
+EXCHANGE_CLIENT_KEY = os.environ.get("EXCHANGE_CLIENT_KEY", "")
+EXCHANGE_CA_BUNDLE = os.environ.get("EXCHANGE_CA_BUNDLE", "")
+EXCHANGE_SERVICE_CODE = os.environ.get("EXCHANGE_SERVICE_CODE", "CSDLCBCCVC.DONGBO")
+EXCHANGE_AGENCY_CODE = os.environ.get("EXCHANGE_AGENCY_CODE", "000.00.00.H19")
+EXCHANGE_TIMEOUT = float(os.environ.get("EXCHANGE_TIMEOUT", "30"))
+# Packets per request, attempts before a packet stops for an operator, and the first retry's delay (doubled each time).
+EXCHANGE_BATCH = int(os.environ.get("EXCHANGE_BATCH", "200"))
+EXCHANGE_MAX_ATTEMPTS = int(os.environ.get("EXCHANGE_MAX_ATTEMPTS", "8"))
+EXCHANGE_RETRY_SECONDS = float(os.environ.get("EXCHANGE_RETRY_SECONDS", "30"))
+EXCHANGE_LEASE_SECONDS = float(os.environ.get("EXCHANGE_LEASE_SECONDS", "300"))
 
 # A retiree keeps reading their own record; other departures close the account.
 RETIREES_READ_OWN_RECORD = os.environ.get("RETIREES_READ_OWN_RECORD", "1") == "1"

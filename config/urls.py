@@ -19,5 +19,6 @@ urlpatterns = [
     path("inspections/", include("inspections.urls")),
     path("problems/", include("problems.urls")),
     path("reports/", include("reports.urls")),
+    path("exchange/", include("exchange.urls")),
     path("api/v1/", api.urls),
 ]

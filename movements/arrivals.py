@@ -159,31 +159,35 @@ def decide(actor, arrival: Arrival, *, approve: bool, reason: str = "", request=
     return arrival
 
 
-def bring_in(actor, arrival: Arrival, *, upload=None, request=None) -> Arrival:
+def bring_in(actor, arrival: Arrival, *, upload=None, record: dict | None = None, request=None) -> Arrival:
     """Bring the approved arrival's record in: the province's own record moves to the receiving unit; otherwise the record
-    file (JSON: {"record": {section: ...}}, the sections of people/form.py) opens a record there, as a draft the person
-    checks and submits."""
+    file (JSON: {"record": {section: ...}}, the sections of people/form.py), or the `record` the national database gave,
+    opens a record there, as a draft the person checks and submits."""
     try:
         with transaction.atomic():
             arrival = _locked_open(actor, arrival, Arrival.State.APPROVED, request)
-            arrival = _bring_in(actor, arrival, upload, request)
+            arrival = _bring_in(actor, arrival, upload, record, request)
     except ServiceError as exc:
         record_refusal(actor, "movements.arrival_bring_in", reason=exc.message, unit_id=arrival.to_unit_id, request=request)
         raise
     return arrival
 
 
-def _bring_in(actor, arrival: Arrival, upload, request) -> Arrival:
+def _bring_in(actor, arrival: Arrival, upload, record: dict | None, request) -> Arrival:
     person = Person.objects.select_for_update().filter(citizen_id_index=arrival.citizen_id_index).first()
     details = {}
     if person is not None:
         _move_existing(actor, arrival, person)
     else:
-        if upload is None:
+        if record is not None:
+            sections, details = _own_record(record, citizen_id(arrival)), {"source": "national"}
+        elif upload is None:
             raise ServiceError(_("Record file: this person has no record in the province yet; attach the record file received."), "file")
-        sections, digest = _record_file(upload, citizen_id(arrival))
+        else:
+            sections, digest = _record_file(upload, citizen_id(arrival))
+            details = {"file_sha256": digest}
         person, _change_set = people.create_person(actor, unit=arrival.to_unit, sections=sections, request=request)
-        details = {"file_sha256": digest, "sections": sorted(sections)}
+        details["sections"] = sorted(sections)
     arrival.person, arrival.state = person, Arrival.State.BROUGHT_IN
     arrival.brought_in_by, arrival.brought_in_at = actor, timezone.now()
     arrival.save(update_fields=["person", "state", "brought_in_by", "brought_in_at"])
@@ -222,10 +226,15 @@ def _record_file(upload, expected_citizen_id: str) -> tuple[dict, str]:
     sections = data.get("record") if isinstance(data, dict) else None
     if not isinstance(sections, dict) or not sections:
         raise ServiceError(_("Record file: expected an object with the record's sections under “record”."), "file")
+    return _own_record(sections, expected_citizen_id), hashlib.sha256(raw).hexdigest()
+
+
+def _own_record(sections: dict, expected_citizen_id: str) -> dict:
+    """The sections, refused when they are another person's record."""
     identity = sections.get("identity")
     if not isinstance(identity, dict) or nfc(str(identity.get("citizen_id", ""))) != expected_citizen_id:
         raise ServiceError(_("Record file: it is the record of another person (the citizen ID differs from the request's)."), "file")
-    return sections, hashlib.sha256(raw).hexdigest()
+    return sections
 
 
 @dataclass(frozen=True)
