@@ -13,7 +13,7 @@ def navigation(request):
                     "people_view": authz.can(user, "people.view"), "approve": authz.can(user, "records.approve") or authz.can(user, "records.approve_head"),
                     "own_record": authz.can(user, "self.view"),
                     "arrivals": authz.can(user, "people.edit") or authz.can(user, "arrivals.decide"),
-                    "reports": authz.can(user, "reports.view"),
+                    "reports": authz.can(user, "reports.view"), "exchange": authz.can(user, "exchange.view"),
                     "inspections": authz.can(user, "inspections.record") or authz.can(user, "inspections.answer") or authz.can(user, "reports.view"),
                     "unread_reminders": Reminder.objects.filter(user=user, read_at__isnull=True).count()},
             "password_due": password_change_due(user)}

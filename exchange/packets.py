@@ -121,9 +121,11 @@ def problems(packet) -> list[str]:
     return found
 
 
-def build(*, key: str, agency_code: str, person_id: int, citizen_id: str, version: int, unit_code: str,
-          valid_from: datetime.date, previous_hash: str, payload: bytes, signature: bytes, created_at: datetime.datetime) -> dict:
+def build(*, key: str, agency_code: str, person_id: int, version: int, unit_code: str, valid_from: datetime.date, previous_hash: str,
+          payload: bytes, signature: bytes, created_at: datetime.datetime) -> dict:
     """The packet of one signed version; `payload` is the canonical JSON that was signed."""
+    content = json.loads(payload)
+    citizen_id = str((content["record"].get("identity") or {}).get("citizen_id", ""))
     return {
         "format": FORMAT,
         "packet_id": key,
@@ -132,7 +134,7 @@ def build(*, key: str, agency_code: str, person_id: int, citizen_id: str, versio
         "record": {"source_id": person_id, "citizen_id": citizen_id, "version": version, "unit_code": unit_code,
                    "valid_from": valid_from.isoformat(), "previous_hash": previous_hash,
                    "payload_hash": payload_hash(payload)},
-        "payload": json.loads(payload),
+        "payload": content,
         "signature": base64.b64encode(signature).decode(),
     }
 

@@ -30,7 +30,6 @@ from movements.models import Arrival
 from orgs.services import subtree_ids
 from people.form import BY_NAME
 from people.models import Person
-from people.services import version_record
 
 from . import adapters, packets
 from .models import Difference, Packet, Reconciliation
@@ -59,22 +58,21 @@ def claim(limit: int, now: datetime.datetime | None = None) -> list[int]:
     return ids
 
 
-def _bodies(ids: list[int], codes: UnitCodes) -> tuple[list[dict], dict[str, Packet], dict[int, str]]:
+def _bodies(ids: list[int], codes: UnitCodes) -> tuple[list[dict], dict[str, Packet], list[int]]:
     """The packets' bodies, rebuilt from their signed versions; a version that no longer hashes to what was signed is not sent."""
     rows = list(Packet.objects.filter(pk__in=ids).select_related("version__data_key", "version__signature").order_by("pk"))
-    bodies, by_key, broken = [], {}, {}
+    bodies, by_key, broken = [], {}, []
+    today = timezone.localdate()
     for packet in rows:
         version, signature = packet.version, packet.version.signature
         payload = version_payload(version, signature.previous_hash, codes)
         if payload_hash(payload) != packet.payload_hash:
-            broken[packet.pk] = _("The stored version no longer matches what was signed; it is not sent.")
+            broken.append(packet.pk)
             continue
-        record = version_record(version)
         bodies.append(packets.build(
-            key=packet.key, agency_code=settings.EXCHANGE_AGENCY_CODE, person_id=version.person_id,
-            citizen_id=str((record.get("identity") or {}).get("citizen_id", "")), version=version.number,
-            unit_code=codes.code(version.unit_id, version.valid_from) or codes.code(version.unit_id, timezone.localdate()), valid_from=version.valid_from, previous_hash=signature.previous_hash,
-            payload=payload, signature=bytes(signature.signature), created_at=packet.created_at))
+            key=packet.key, agency_code=settings.EXCHANGE_AGENCY_CODE, person_id=version.person_id, version=version.number,
+            unit_code=codes.code(version.unit_id, version.valid_from) or codes.code(version.unit_id, today), valid_from=version.valid_from,
+            previous_hash=signature.previous_hash, payload=payload, signature=bytes(signature.signature), created_at=packet.created_at))
         by_key[packet.key] = packet
     return bodies, by_key, broken
 
@@ -230,6 +228,16 @@ def resend(actor, packet_ids: list[int], *, request=None) -> int:
         audit(actor, action, details={"packets": sorted(packet_ids)[:1000], "count": count}, request=request)
     transaction.on_commit(_wake)
     return count
+
+
+def wake_now(actor, *, request=None) -> int:
+    """An operator has the sender run now rather than at its next retry; returns how many packets are due."""
+    action = "exchange.send_now"
+    require_operator(actor, action, request)
+    due = _due(timezone.now()).count()
+    audit(actor, action, details={"due": due}, request=request)
+    transaction.on_commit(_wake)
+    return due
 
 
 def queue_unsent(actor, person_ids: list[int] | None = None, *, request=None) -> int:

@@ -131,7 +131,7 @@ def person_detail(request, pk):
     may_edit = authz.can(request.user, "people.edit", person.unit_id)
     context = {
         "person": person, "sections": _display_rows(record, names), "shown_number": shown_number, "on": on,
-        "versions": _verified(person.versions.select_related("approved_by", "signature", "data_key", "change_set").order_by("-number")),
+        "versions": _verified(person.versions.select_related("approved_by", "signature", "data_key", "change_set", "packet").order_by("-number")),
         "pending": pending, "own": own, "can_edit": services.can_edit(request.user, person) and not person.is_closed,
         "can_status": may_edit,
         "can_sign": authz.can(request.user, "reports.sign", person.unit_id),
