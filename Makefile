@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+NATIONAL_PORT ?= 8443
 # The suite runs in parallel processes (pytest-xdist), each with its own test database.
 TEST_WORKERS ?= 2
 
@@ -25,17 +26,20 @@ install-dev: $(VENV)/.dev
 
 setup: install
 	$(PY) manage.py migrate --no-input
+	$(PY) manage.py createcachetable
 	$(PY) manage.py load_catalogs
 	$(PY) manage.py load_roles
 	$(PY) manage.py seed_demo
 	$(PY) manage.py compliance_daily --schedule
 
-# The web server and the background worker together; Ctrl-C stops both.
+# The web server, the background worker and the national-database simulator together; Ctrl-C stops them all.
 run: setup
+	$(PY) manage.py national_simulator --certificates-only
 	@echo "Open http://$(HOST):$(PORT)/"
 	@trap 'kill 0' INT TERM EXIT; \
-	$(PY) manage.py db_worker --queue-name '*' --no-reload & \
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py national_simulator --port $(NATIONAL_PORT) & \
+	EXCHANGE_SIMULATOR_PORT=$(NATIONAL_PORT) $(PY) manage.py db_worker --queue-name '*' --no-reload & \
+	EXCHANGE_SIMULATOR_PORT=$(NATIONAL_PORT) $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install-dev
 	$(VENV)/bin/pytest -n $(TEST_WORKERS)

@@ -152,6 +152,7 @@ def difference_list(request, reconciliation_id: DbId):
 @router.post("/exchange/reconciliations/{reconciliation_id}/resend", response={200: SyncCountOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
              summary="Send the differences' records again (Sở Nội vụ)")
 def reconciliation_resend(request, reconciliation_id: DbId, payload: DifferenceIds):
+    services.require_operator(request.user, "exchange.resend", request)
     reconciliation = get_object_or_404(Reconciliation, pk=reconciliation_id)
     return {"count": services.resend_differences(request.user, reconciliation, payload.difference_ids, request=request)}
 

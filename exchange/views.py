@@ -76,6 +76,7 @@ def _packet_ids(request) -> list[int]:
 @login_required
 @require_POST
 def resend(request):
+    services.require_operator(request.user, "exchange.resend", request)
     ids = _packet_ids(request)
     if not ids:
         messages.error(request, _("Packets: choose at least one packet to send again."))
@@ -126,6 +127,7 @@ def reconciliation_page(request, pk):
 @login_required
 @require_POST
 def reconciliation_resend(request, pk):
+    services.require_operator(request.user, "exchange.resend", request)
     reconciliation = get_object_or_404(Reconciliation, pk=pk)
     chosen = [int(v) for v in request.POST.getlist("differences") if v.isdigit()] if request.POST.get("chosen") else None
     if chosen == []:

@@ -77,6 +77,10 @@ PAGE_RULES = {
     "movements:transfer": ("people.edit", "person"),
     "movements:arrivals": (ARRIVALS, None), "movements:arrival_new": ("people.edit", None),
     "movements:arrival": (ARRIVALS, "arrival"), "movements:arrival_document": (ARRIVALS, "arrival"),
+    "exchange:status": ("exchange.view", None), "exchange:packets": ("exchange.view", None), "exchange:resend": ("exchange.operate", None),
+    "exchange:send_now": ("exchange.operate", None), "exchange:queue_unsent": ("exchange.operate", None),
+    "exchange:reconcile": ("exchange.operate", None), "exchange:reconciliation": ("exchange.view", None),
+    "exchange:reconciliation_resend": ("exchange.operate", None), "exchange:fetch_arrival": ("arrivals.decide", "arrival"),
     "problems:list": (LOGIN_ONLY, None), "problems:new": (LOGIN_ONLY, None),  # a handler of the reporter's unit, or the reporter (never the matrix user)
     "problems:detail": ("problems.handle", "problem"), "problems:reply": ("problems.handle", "problem"),
     "problems:state": ("problems.handle", "problem"), "problems:attachment": ("problems.handle", "problem"),
@@ -104,6 +108,13 @@ PAGE_RULES = {
 }
 # API operation id -> (action, object)
 API_RULES = {
+    "exchange_api_status": ("exchange.view", None), "exchange_api_packet_list": ("exchange.view", None),
+    "exchange_api_resend": ("exchange.operate", None), "exchange_api_send_now": ("exchange.operate", None),
+    "exchange_api_queue_unsent": ("exchange.operate", None), "exchange_api_packet_schema": (LOGIN_ONLY, None),
+    "exchange_api_person_sync": ("people.view", "person"), "exchange_api_reconciliation_list": ("exchange.view", None),
+    "exchange_api_reconcile": ("exchange.operate", None), "exchange_api_reconciliation_detail": ("exchange.view", None),
+    "exchange_api_difference_list": ("exchange.view", None), "exchange_api_reconciliation_resend": ("exchange.operate", None),
+    "exchange_api_fetch_arrival": ("arrivals.decide", "arrival"),
     "catalogs_api_list_catalogs": (LOGIN_ONLY, None), "catalogs_api_catalog_entries": (LOGIN_ONLY, None),
     "orgs_api_list_units": ("org.view", None), "orgs_api_unit_tree": ("org.view", None), "orgs_api_get_unit": ("org.view", "unit"),
     "orgs_api_create_unit": ("org.manage", None), "orgs_api_update_unit": ("org.manage", "unit"),
@@ -132,7 +143,8 @@ API_RULES = {
     "people_api_set_status": ("people.edit", "person"), "people_api_edit": ("people.edit", "person"),
     "people_api_open_changes": ("people.view", "person"), "people_api_get_change_set": ("people.view", "change_set"),
     "people_api_attach": ("people.edit", "change_set"), "people_api_submit": ("people.edit", "change_set"),
-    "people_api_withdraw": ("people.edit", "change_set"),
+    "people_api_withdraw": ("people.edit", "change_set"), "people_api_list_change_sets": ("people.edit", None),
+    "approvals_api_approval_status": ("people.view", "unit"),
     "approvals_api_round_info": (APPROVE, None), "approvals_api_items": (APPROVE, None), "approvals_api_sign": (APPROVE, None),
     "approvals_api_prepare": (APPROVE, None), "approvals_api_batch": (APPROVE, "batch"), "approvals_api_complete": (APPROVE, "batch"),
     "approvals_api_reject": (APPROVE, "change_set"), "approvals_api_rejections": ("people.view", "change_set"),
@@ -175,6 +187,7 @@ API_RULES = {
 
 # A valid body per write operation, so the check under test is authorization, not input validation.
 API_BODIES = {
+    "exchange_api_resend": {"packet_ids": [1]}, "exchange_api_reconciliation_resend": {},
     "reports_api_save": {"kind": "people", "name": "matrix", "query": {}},
     "reports_api_exports_create_export": {"filters": {}, "columns": ["full_name"], "format": "csv"},
     "orgs_api_create_unit": {"name": "Phòng mới", "kind": "DEPT_OFFICE", "level": "PROVINCE", "parent": FINANCE},
@@ -354,7 +367,7 @@ def api_url(path, object_ids, rule_object):
               "token_id": object_ids.get("own_token", 0), "person_id": object_ids["person"], "change_set_id": object_ids["change_set"],
               "batch_id": object_ids["batch"], "number": 1, "arrival_id": object_ids["arrival"], "reminder_id": object_ids["reminder"],
               "override_id": object_ids["override"], "report_id": object_ids["annual_report"],
-              "year": timezone.localdate().year, "inspection_id": object_ids["inspection"], "search_id": 1,
+              "year": timezone.localdate().year, "inspection_id": object_ids["inspection"], "search_id": 1, "reconciliation_id": 1,
               "job_id": object_ids["export"]}
     for key, value in values.items():
         path = path.replace("{" + key + "}", str(value))
