@@ -152,7 +152,7 @@ def decide(actor, arrival: Arrival, *, approve: bool, reason: str = "", request=
             audit(actor, "movements.arrival_decide", obj=arrival, unit_id=arrival.to_unit_id, request=request,
                   details={"approved": approve, "reason": arrival.reason})
             if approve and Person.objects.filter(citizen_id_index=arrival.citizen_id_index).exists():
-                arrival = _bring_in(actor, arrival, None, request)
+                arrival = _bring_in(actor, arrival, None, None, request)
     except ServiceError as exc:
         record_refusal(actor, "movements.arrival_decide", reason=exc.message, unit_id=arrival.to_unit_id, request=request)
         raise
