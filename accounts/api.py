@@ -81,7 +81,7 @@ class PersonalAccountIn(Schema):
     email: str = ""
 
 
-class CreatedOut(Schema):
+class AccountCreatedOut(Schema):
     user: UserOut
     one_time_password: str = Field(description="shown once; the user must change it at first login")
 
@@ -148,7 +148,7 @@ def list_users(request, q: str = ""):
     return users.filter(username__icontains=q) if q else users
 
 
-@router.post("/users", response={201: CreatedOut, 400: ErrorOut, 403: ErrorOut}, summary="Create a personal account")
+@router.post("/users", response={201: AccountCreatedOut, 400: ErrorOut, 403: ErrorOut}, summary="Create a personal account")
 def create_user(request, payload: PersonalAccountIn):
     authz.require(request.user, "accounts.manage")
     data = payload.dict()

@@ -14,6 +14,7 @@ from ninja.pagination import paginate
 
 from common.api import DbId, ErrorOut, Pagination
 from common.errors import ServiceError
+from orgs.models import Unit
 from people import services as people
 from people.models import ChangeSet, Person
 
@@ -137,6 +138,27 @@ def round_info(request, unit_id: DbId | None = None):
         extra = services.extra_windows(unit_id, day)
     return {"opens_on": start, "closes_on": end, "open_today": start <= day <= end,
             "extra_rounds": [{"unit_id": w.unit_id, "opens_on": w.opens_on, "closes_on": w.closes_on, "reason": w.reason} for w in extra]}
+
+
+class ApprovalStatusOut(Schema):
+    unit_id: int
+    day: datetime.date
+    round_opens_on: datetime.date = Field(description="this month's regular round")
+    round_closes_on: datetime.date
+    open_today: bool = Field(description="the regular round or an extra round of the unit is open today")
+    working: int = Field(description="records of the people at work in the unit and the units under it that the caller sees")
+    signed: int = Field(description="of those, the records whose current version is signed")
+    unsigned: int
+    signed_this_month: int = Field(description="versions signed since the first day of the month")
+    pending: int = Field(description="submitted changes awaiting approval")
+    drafts: int = Field(description="changes still being written")
+
+
+@router.get("/units/{unit_id}/approval-status", response=ApprovalStatusOut,
+            summary="Where a unit and the units under it stand in this month's approval (R-7.1)")
+def approval_status(request, unit_id: DbId):
+    get_object_or_404(Unit, pk=unit_id)
+    return services.unit_status(request.user, unit_id)
 
 
 @router.get("/approvals/items", response=list[ItemOut], summary="What waits for the caller's approval")

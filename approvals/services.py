@@ -35,7 +35,7 @@ from common.text import nfc
 from compliance.services import refresh_soon
 from exchange.outbox import enqueue as enqueue_packets
 from orgs.models import UnitVersion
-from orgs.services import ancestors_on, subtree_ids, versions_on
+from orgs.services import ancestors_on, children_map, subtree_ids, versions_on
 from people.models import ChangeSet, Person, RecordVersion
 from people.services import approved_record, change_set_sections, diff, is_own, make_version, version_record
 
@@ -594,3 +594,22 @@ def verify_version(signature: VersionSignature, roots=None, crls: list[bytes] | 
         return Verification(False, _("The chain of versions was altered."))
     return verify(payload, bytes(signature.signature), list(trust_roots() if roots is None else roots), at=signature.signed_at,
                   crls=revocation_lists() if crls is None else crls)
+
+
+def unit_status(user, unit_id: int, day: datetime.date | None = None) -> dict:
+    """Where a unit and the units under it in the caller's scope stand in the month's approval (R-7.1): the records at work and
+    those whose current version is signed, the versions signed this month, the changes awaiting approval and the drafts."""
+    day = day or timezone.localdate()
+    authz.require(user, "people.view", unit_id, day)
+    allowed = authz.scope(user, "people.view", day)
+    unit_ids = {unit for unit in subtree_ids([unit_id], children_map(day)) if unit in allowed}
+    working = Person.objects.filter(unit_id__in=unit_ids).exclude(status__in=Person.CLOSED)
+    current = VersionSignature.objects.filter(version__person=OuterRef("pk"), version__number=OuterRef("version"))
+    month_start = timezone.make_aware(datetime.datetime.combine(day.replace(day=1), datetime.time.min))
+    changes = ChangeSet.objects.filter(person__unit_id__in=unit_ids)
+    start, end = regular_window(day)
+    counts = {"working": working.count(), "signed": working.filter(Exists(current)).count(),
+              "signed_this_month": VersionSignature.objects.filter(version__person__unit_id__in=unit_ids, signed_at__gte=month_start).count(),
+              "pending": changes.filter(state=ChangeSet.State.SUBMITTED).count(), "drafts": changes.filter(state=ChangeSet.State.DRAFT).count()}
+    return {"unit_id": unit_id, "day": day, "round_opens_on": start, "round_closes_on": end, "open_today": window_open(unit_id, day),
+            **counts, "unsigned": counts["working"] - counts["signed"]}

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
+from django.middleware.http import ConditionalGetMiddleware
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from .errors import document_too_large
 
@@ -45,3 +46,16 @@ class RequestSizeLimitMiddleware:
                 return JsonResponse({"detail": message, "field": "file"}, status=413)
             return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class ApiConditionalGetMiddleware(ConditionalGetMiddleware):
+    """ETag and If-None-Match -> 304 for the API's GET answers (R-18.4), which stay private to the caller and are revalidated
+    each time. Django's middleware already skips other methods, answers other than 2xx and streamed files."""
+
+    def process_response(self, request, response):
+        if not request.path.startswith("/api/"):
+            return response
+        if not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_cache=True)
+        patch_vary_headers(response, ("Authorization",))
+        return super().process_response(request, response)

@@ -94,7 +94,7 @@ class AnswerIn(Schema):
     measures_done: list[DbId] = Field([], description="ids of the inspection's measures the unit has done")
 
 
-class CloseIn(Schema):
+class CloseInspectionIn(Schema):
     conclusion: str
 
 
@@ -139,7 +139,7 @@ def answer_inspection(request, inspection_id: DbId, payload: AnswerIn):
 
 @router.post("/inspections/{inspection_id}/close", response={200: InspectionDetailOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
              summary="The inspector concludes, once the unit answered or its answer is overdue")
-def close_inspection(request, inspection_id: DbId, payload: CloseIn):
+def close_inspection(request, inspection_id: DbId, payload: CloseInspectionIn):
     inspection = services.get_visible(request.user, inspection_id)
     services.close(request.user, inspection, conclusion=payload.conclusion, request=request)
     return _detail(request, services.get_visible(request.user, inspection_id))

@@ -44,13 +44,14 @@ def create(request, person_id: DbId, to_unit: Form[str], decision_number: Form[s
 
 
 @router.get("/people/{person_id}/transfers", response=list[TransferOut], summary="A person's transfers, newest first")
+@paginate(Pagination)
 def list_transfers(request, person_id: DbId):
     person = get_object_or_404(Person, pk=person_id)
     people.require_view(request.user, person, request)
-    return list(person.transfers.all())
+    return person.transfers.all()
 
 
-class StepOut(Schema):
+class ArrivalStepOut(Schema):
     label: str
     rule: str
     due: datetime.date | None
@@ -72,7 +73,7 @@ class ArrivalOut(Schema):
     state: str
     reason: str
     person_id: int | None
-    steps: list[StepOut]
+    steps: list[ArrivalStepOut]
 
     @staticmethod
     def resolve_steps(obj):

@@ -174,13 +174,13 @@ class PlanOut(Schema):
         return list(obj.steps.all())
 
 
-class ChangeOut(Schema):
+class TreeChangeOut(Schema):
     plan_id: int
     status: str
     unit_id: int | None
 
 
-class ErrorOut(Schema):
+class OrgErrorOut(Schema):
     detail: str
     field: str | None = None
     position: int | None = None
@@ -234,43 +234,43 @@ def _change(request, operation, params, decision: Decision, title) -> dict:
     return {"plan_id": plan.pk, "status": plan.status, "unit_id": unit_id}
 
 
-@router.post("/units", response={201: ChangeOut, 400: ErrorOut, 403: ErrorOut}, summary="Create a unit")
+@router.post("/units", response={201: TreeChangeOut, 400: OrgErrorOut, 403: OrgErrorOut}, summary="Create a unit")
 def create_unit(request, payload: UnitIn):
     params = payload.dict(exclude={"effective_date", "decision_number"})
     return Status(201, _change(request, "create", params, payload, f"Tạo {payload.name}"))
 
 
-@router.patch("/units/{unit_id}", response={200: ChangeOut, 400: ErrorOut, 403: ErrorOut}, summary="Change a unit's information")
+@router.patch("/units/{unit_id}", response={200: TreeChangeOut, 400: OrgErrorOut, 403: OrgErrorOut}, summary="Change a unit's information")
 def update_unit(request, unit_id: DbId, payload: UnitPatch):
     params = payload.dict(exclude={"effective_date", "decision_number"}, exclude_none=True)
     return _change(request, "update", {"unit": unit_id, **params}, payload, f"Thay đổi đơn vị #{unit_id}")
 
 
-@router.post("/units/{unit_id}/move", response={200: ChangeOut, 400: ErrorOut, 403: ErrorOut}, summary="Move a unit under another parent")
+@router.post("/units/{unit_id}/move", response={200: TreeChangeOut, 400: OrgErrorOut, 403: OrgErrorOut}, summary="Move a unit under another parent")
 def move_unit(request, unit_id: DbId, payload: MoveIn):
     return _change(request, "move", {"unit": unit_id, "parent": payload.parent}, payload, f"Chuyển đơn vị #{unit_id}")
 
 
-@router.post("/units/{unit_id}/dissolve", response={200: ChangeOut, 400: ErrorOut, 403: ErrorOut}, summary="Dissolve a unit")
+@router.post("/units/{unit_id}/dissolve", response={200: TreeChangeOut, 400: OrgErrorOut, 403: OrgErrorOut}, summary="Dissolve a unit")
 def dissolve_unit(request, unit_id: DbId, payload: DissolveIn):
     params = {"unit": unit_id, "children_to": payload.children_to, "people_to": payload.people_to}
     return _change(request, "dissolve", params, payload, f"Giải thể đơn vị #{unit_id}")
 
 
-@router.put("/units/{unit_id}/quotas", response={200: QuotaOut, 400: ErrorOut, 403: ErrorOut},
+@router.put("/units/{unit_id}/quotas", response={200: QuotaOut, 400: OrgErrorOut, 403: OrgErrorOut},
             summary="Set the staffing quota (biên chế) of a unit for a year and category")
 def set_quota(request, unit_id: DbId, payload: QuotaIn):
     _require_manage(request, unit_id)
     return services.set_quota(get_object_or_404(Unit, pk=unit_id), **payload.dict())
 
 
-@router.post("/units/{unit_id}/positions", response={201: PositionOut, 400: ErrorOut, 403: ErrorOut}, summary="Open a job position")
+@router.post("/units/{unit_id}/positions", response={201: PositionOut, 400: OrgErrorOut, 403: OrgErrorOut}, summary="Open a job position")
 def add_position(request, unit_id: DbId, payload: PositionIn):
     _require_manage(request, unit_id)
     return Status(201, services.add_position(get_object_or_404(Unit, pk=unit_id), **payload.dict()))
 
 
-@router.post("/units/{unit_id}/positions/{position_id}/close", response={200: PositionOut, 400: ErrorOut, 403: ErrorOut},
+@router.post("/units/{unit_id}/positions/{position_id}/close", response={200: PositionOut, 400: OrgErrorOut, 403: OrgErrorOut},
              summary="Close a job position from a date")
 def close_position(request, unit_id: DbId, position_id: DbId, payload: CloseIn):
     _require_manage(request, unit_id)
@@ -284,7 +284,7 @@ def list_plans(request):
     return ReorgPlan.objects.prefetch_related("steps").order_by("-created_at")
 
 
-@router.post("/reorganizations", response={201: PlanOut, 400: ErrorOut, 403: ErrorOut}, summary="Create a plan, with its steps")
+@router.post("/reorganizations", response={201: PlanOut, 400: OrgErrorOut, 403: OrgErrorOut}, summary="Create a plan, with its steps")
 def create_plan(request, payload: PlanIn):
     _require_manage(request)
     plan = services.create_plan(
@@ -301,7 +301,7 @@ def get_plan(request, plan_id: DbId):
     return get_object_or_404(ReorgPlan, pk=plan_id)
 
 
-@router.post("/reorganizations/{plan_id}/steps", response={201: PlanOut, 400: ErrorOut, 403: ErrorOut}, summary="Append steps to a draft plan")
+@router.post("/reorganizations/{plan_id}/steps", response={201: PlanOut, 400: OrgErrorOut, 403: OrgErrorOut}, summary="Append steps to a draft plan")
 def add_steps(request, plan_id: DbId, payload: list[StepIn]):
     _require_manage(request)
     plan = get_object_or_404(ReorgPlan, pk=plan_id)
@@ -309,7 +309,7 @@ def add_steps(request, plan_id: DbId, payload: list[StepIn]):
     return Status(201, plan)
 
 
-@router.delete("/reorganizations/{plan_id}/steps/{position}", response={200: PlanOut, 400: ErrorOut, 403: ErrorOut}, summary="Remove a step")
+@router.delete("/reorganizations/{plan_id}/steps/{position}", response={200: PlanOut, 400: OrgErrorOut, 403: OrgErrorOut}, summary="Remove a step")
 def remove_step(request, plan_id: DbId, position: DbId):
     _require_manage(request)
     plan = get_object_or_404(ReorgPlan, pk=plan_id)
@@ -323,7 +323,7 @@ def preview_plan(request, plan_id: DbId):
     return services.preview_plan(get_object_or_404(ReorgPlan, pk=plan_id), allowed).as_dict()
 
 
-@router.post("/reorganizations/{plan_id}/apply", response={200: PlanOut, 400: ErrorOut, 403: ErrorOut}, summary="Apply the plan now, all or nothing")
+@router.post("/reorganizations/{plan_id}/apply", response={200: PlanOut, 400: OrgErrorOut, 403: OrgErrorOut}, summary="Apply the plan now, all or nothing")
 def apply_plan(request, plan_id: DbId):
     allowed = _require_manage(request)
     plan = get_object_or_404(ReorgPlan, pk=plan_id)
@@ -331,7 +331,7 @@ def apply_plan(request, plan_id: DbId):
     return plan
 
 
-@router.post("/reorganizations/{plan_id}/schedule", response={200: PlanOut, 400: ErrorOut, 403: ErrorOut}, summary="Apply the plan on its effective date")
+@router.post("/reorganizations/{plan_id}/schedule", response={200: PlanOut, 400: OrgErrorOut, 403: OrgErrorOut}, summary="Apply the plan on its effective date")
 def schedule_plan(request, plan_id: DbId):
     allowed = _require_manage(request)
     plan = get_object_or_404(ReorgPlan, pk=plan_id)

@@ -56,7 +56,7 @@ class ChangeOut(Schema):
     new: Any
 
 
-class ProblemOut(Schema):
+class RuleProblemOut(Schema):
     field: str
     message: str
 
@@ -64,7 +64,7 @@ class ProblemOut(Schema):
 class QualityOut(Schema):
     completeness: int
     missing: list[str] = Field(description="paths of the expected fields that are empty")
-    problems: list[ProblemOut]
+    problems: list[RuleProblemOut]
 
 
 class AttachmentOut(Schema):
@@ -177,6 +177,7 @@ class EventOut(Schema):
 
 
 @router.get("/people/{person_id}/timeline", response=list[EventOut], summary="Units, positions, salary and status over time, newest first")
+@paginate(Pagination)
 def person_timeline(request, person_id: DbId):
     person = get_object_or_404(Person, pk=person_id)
     return timeline(request.user, person, request=request)
@@ -189,6 +190,7 @@ class RetirementOut(Schema):
 
 @router.get("/people/retirements", response={200: list[RetirementOut], 400: ErrorOut},
             summary="Working people who retire within the coming months (Labor Code 2019 Art. 169, Decree 135/2020)")
+@paginate(Pagination)
 def retirements(request, unit: str = Query("", description="identifier code: the unit and the units under it"),
                 months: int = Query(12, ge=1, le=120)):
     found = retirement.upcoming(request.user, unit_id=unit_by_code(unit).pk if unit else None, months=months)
@@ -229,8 +231,9 @@ def get_record(request, person_id: DbId, version: int | None = Query(None, ge=0,
 
 
 @router.get("/people/{person_id}/versions", response=list[VersionOut], summary="The approved versions of a record")
+@paginate(Pagination)
 def list_versions(request, person_id: DbId):
-    return list(_person(request, person_id).versions.order_by("number"))
+    return _person(request, person_id).versions.order_by("number")
 
 
 @router.get("/people/{person_id}/diff", response=list[ChangeOut], summary="Field-by-field differences between two versions")
@@ -268,6 +271,26 @@ def open_changes(request, person_id: DbId):
     if change_set is None:
         raise Http404("No open change set.")
     return _change_set_out(request, change_set)
+
+
+class ChangeSetRowOut(Schema):
+    id: int
+    person_id: int
+    full_name: str = Field(alias="person.full_name")
+    unit_id: int = Field(alias="person.unit_id")
+    author_id: int
+    state: str
+    base_version: int
+    created_at: datetime.datetime
+    submitted_at: datetime.datetime | None
+
+
+@router.get("/change-sets", response={200: list[ChangeSetRowOut], 400: ErrorOut},
+            summary="Open change sets (drafts and submissions) of the units the caller edits records for, oldest first")
+@paginate(Pagination)
+def list_change_sets(request, state: str = Query("", pattern="^(|draft|submitted)$"),
+                     unit: str = Query("", description="identifier code: the unit and the units under it")):
+    return services.open_change_sets(request.user, state=state, unit_id=unit_by_code(unit).pk if unit else None)
 
 
 @router.get("/change-sets/{change_set_id}", response=ChangeSetOut, summary="A change set")

@@ -30,7 +30,7 @@ from common.crypto import blind_index, current_data_key, seal, unseal
 from common.errors import ServiceError, document_too_large
 from common.text import nfc, search_key
 from compliance.services import refresh_soon
-from orgs.services import subtree_ids, versions_on
+from orgs.services import children_map, subtree_ids, versions_on
 
 from .form import BY_NAME, SECTIONS, empty_record, section
 from .models import Attachment, ChangeSet, Document, Person, RecordCheck, RecordVersion, StatusChange
@@ -737,3 +737,14 @@ def load_approved(records: list[tuple[int, dict]], *, approved_by=None, valid_fr
             RecordVersion.objects.bulk_create(versions)
         loaded += len(batch)
     return loaded
+
+
+def open_change_sets(user, *, state: str = "", unit_id: int | None = None):
+    """Drafts and submissions in the units the user edits records for, oldest first; a unit narrows them to its subtree."""
+    allowed = authz.scope(user, "people.edit")
+    if not allowed:
+        authz.require(user, "people.edit")
+    found = allowed.filter(ChangeSet.objects.filter(state__in=[state] if state else ChangeSet.OPEN), "person__unit_id")
+    if unit_id is not None:
+        found = found.filter(person__unit_id__in=subtree_ids([unit_id], children_map(timezone.localdate())))
+    return found.select_related("person").order_by("created_at", "pk")

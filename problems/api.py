@@ -13,7 +13,7 @@ from .models import ProblemReport
 router = Router(tags=["problems"])
 
 
-class AttachmentOut(Schema):
+class ProblemAttachmentOut(Schema):
     id: int
     file_name: str
     content_type: str = Field(alias="document.content_type")
@@ -27,7 +27,7 @@ class MessageOut(Schema):
     text: str
     internal: bool = Field(description="a note between handlers, not shown to the reporter")
     created_at: datetime.datetime
-    attachments: list[AttachmentOut]
+    attachments: list[ProblemAttachmentOut]
 
     @staticmethod
     def resolve_attachments(obj):

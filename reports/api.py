@@ -151,14 +151,14 @@ def standard_form_xlsx(request, code: str, params: Query[FormQuery]):
     return response
 
 
-class QuotaOut(Schema):
+class StaffingQuotaOut(Schema):
     unit_id: int
     label: str
     quota: dict[str, int] = Field(description="category -> posts of the staffing quota")
     actual: dict[str, int] = Field(description="category -> people in office")
 
 
-class PositionOut(Schema):
+class StaffingPositionOut(Schema):
     unit_label: str
     code: str
     name: str
@@ -172,8 +172,8 @@ class StaffingOut(Schema):
     unit_name: str
     year: int
     categories: list[str]
-    rows: list[QuotaOut]
-    positions: list[PositionOut]
+    rows: list[StaffingQuotaOut]
+    positions: list[StaffingPositionOut]
 
 
 @router.get("/staffing", response={200: StaffingOut, 400: ErrorOut, 403: ErrorOut},

@@ -46,7 +46,7 @@ class SignatureOut(Schema):
     problem: str
 
 
-class VerificationOut(Schema):
+class PdfVerificationOut(Schema):
     valid: bool = Field(description="every signature is valid, and there is at least one")
     verdict: str
     sha256: str
@@ -84,7 +84,7 @@ def signed_export_file(request, code: str):
     return signed.download_response(request.user, signed.get_export(request.user, code, request), request)
 
 
-@router.post("/verify-pdf", auth=None, response={200: VerificationOut, 400: ErrorOut},
+@router.post("/verify-pdf", auth=None, response={200: PdfVerificationOut, 400: ErrorOut},
              summary="Public: verify a signed PDF's signatures offline, and whether this system issued it (multipart, file in `file`)")
 def verify_pdf(request, file: File[UploadedFile]):
     if file.size > settings.DOCUMENT_MAX_BYTES:

@@ -45,7 +45,7 @@ def test_an_arrival_is_requested_approved_and_brought_in_R_8_3(page, live_server
     page.click("form.card button[type=submit]")
     page.wait_for_selector("input[name=action][value=bring_in]", state="attached")
     page.set_input_files("#id_file", str(record))
-    page.click("form.card button[type=submit]")
+    page.click("#bring-in")
     page.wait_for_selector(".messages li")
     assert "Đơn vị tạo tài khoản cá nhân" in page.inner_text("table.steps")
     assert Arrival.objects.get().state == Arrival.State.BROUGHT_IN and Person.objects.get().unit_id == unit("000.02.01.H19").pk

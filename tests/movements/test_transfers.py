@@ -113,7 +113,7 @@ def test_the_transfer_page_and_api_R_8_1(client, person, hr):
                                                                   "effective_on": TODAY + datetime.timedelta(days=3),
                                                                   "file": SimpleUploadedFile("qd.pdf", PDF)})
     assert done.status_code == 201 and done.json()["state"] == "scheduled"
-    assert [t["decision_number"] for t in client.get(f"/api/v1/people/{person.pk}/transfers").json()] == ["9/QĐ"]
+    assert [t["decision_number"] for t in client.get(f"/api/v1/people/{person.pk}/transfers").json()["items"]] == ["9/QĐ"]
     decision_scan = Transfer.objects.get().document.sha256
     assert client.get(f"/people/documents/{decision_scan}/").content == PDF
 

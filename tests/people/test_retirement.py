@@ -79,5 +79,5 @@ def test_the_page_and_the_api_list_upcoming_retirements(client, hr, admin_user):
     page = client.get(reverse("people:retirements") + "?months=12").content.decode()
     assert person.full_name in page and retirement_date(born, FEMALE).strftime("%d/%m/%Y") in page
     found = client.get("/api/v1/people/retirements?months=12&unit=000.00.01.H19").json()
-    assert [(row["person"]["id"], row["retires_on"]) for row in found] == [(person.pk, retirement_date(born, FEMALE).isoformat())]
+    assert [(row["person"]["id"], row["retires_on"]) for row in found["items"]] == [(person.pk, retirement_date(born, FEMALE).isoformat())]
     assert client.get("/api/v1/people/retirements?months=0").status_code == 422

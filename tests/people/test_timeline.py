@@ -43,6 +43,6 @@ def test_the_timeline_page_and_api(client, person, hr, viewer):
     client.force_login(hr)
     page = client.get(reverse("people:timeline", args=[person.pk])).content.decode()
     assert "Phòng Ngân sách" in page and "2.34" in page
-    assert client.get(f"/api/v1/people/{person.pk}/timeline").json()[0]["kind"] in {"unit", "salary", "recruitment", "position", "status"}
+    assert client.get(f"/api/v1/people/{person.pk}/timeline").json()["items"][0]["kind"] in {"unit", "salary", "recruitment", "position", "status"}
     client.force_login(viewer)  # not cleared for salary: the salary history does not show
-    assert not [e for e in client.get(f"/api/v1/people/{person.pk}/timeline").json() if e["kind"] == "salary"]
+    assert not [e for e in client.get(f"/api/v1/people/{person.pk}/timeline").json()["items"] if e["kind"] == "salary"]
