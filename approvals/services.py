@@ -275,12 +275,13 @@ class UnitCodes:
         return next((code for start, end, code in self._history.get(unit_id, ()) if start <= day and (end is None or day < end)), "")
 
 
-def version_payload(version: RecordVersion, previous_hash: str, unit_codes: UnitCodes | None = None) -> bytes:
-    """The canonical bytes of a version as stored now: its record, its proofs' SHA-256, its unit's code and the chain."""
+def version_payload(version: RecordVersion, previous_hash: str, unit_codes: UnitCodes | None = None, expected_hash: str = "") -> bytes:
+    """The canonical bytes of a version as stored now: its record, its proofs' SHA-256, its unit's code and the chain
+    (`expected_hash`: what they hashed to when signed, see signing.canonical_bytes)."""
     documents = list(version.change_set.attachments.values_list("document__sha256", flat=True)) if version.change_set_id else []
     code = unit_codes.code(version.unit_id, version.valid_from) if unit_codes else unit_code(version.unit_id, version.valid_from)
     return canonical_payload(person_id=version.person_id, number=version.number, unit_code=code, record=version_record(version),
-                             documents=documents, previous_hash=previous_hash)
+                             documents=documents, previous_hash=previous_hash, expected_hash=expected_hash)
 
 
 def _chain_ends(items: list[Item]) -> tuple[dict[int, str], dict[int, RecordVersion], "UnitCodes"]:
@@ -587,7 +588,7 @@ def verify_version(signature: VersionSignature, roots=None, crls: list[bytes] | 
     or an earlier link of the chain makes it fail (tamper detection). A run over many signatures passes what it read in bulk:
     the units' codes and the previous link of each chain (previous_hashes)."""
     version = signature.version
-    payload = version_payload(version, signature.previous_hash, unit_codes)
+    payload = version_payload(version, signature.previous_hash, unit_codes, signature.payload_hash)
     if payload_hash(payload) != signature.payload_hash:
         return Verification(False, _("The stored record no longer matches what was signed."))
     if signature.previous_hash != (_previous_hash(version.person_id, version.number) if previous is None else previous):

@@ -12,6 +12,7 @@ import asyncio
 import datetime
 import functools
 import hashlib
+import json
 import os
 import secrets
 import threading
@@ -39,14 +40,26 @@ FORMAT = "cbccvc-record-version/1"
 HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 
 
-def canonical_payload(*, person_id: int, number: int, unit_code: str, record: dict, documents: list[str], previous_hash: str) -> bytes:
+def canonical_payload(*, person_id: int, number: int, unit_code: str, record: dict, documents: list[str], previous_hash: str,
+                      expected_hash: str = "") -> bytes:
     """The bytes an approver signs for a version (RFC 8785 canonical JSON)."""
-    return rfc8785.dumps({"format": FORMAT, "person": person_id, "version": number, "unit": unit_code, "record": record,
-                          "documents": sorted(documents), "previous": previous_hash})
+    return canonical_bytes({"format": FORMAT, "person": person_id, "version": number, "unit": unit_code, "record": record,
+                            "documents": sorted(documents), "previous": previous_hash}, expected_hash)
 
 
 def payload_hash(payload: bytes) -> str:
     return hashlib.sha256(payload).hexdigest()
+
+
+def canonical_bytes(content, expected_hash: str = "") -> bytes:
+    """RFC 8785 bytes of `content`. Checking stored or received data, the caller knows what they should hash to: json's C
+    encoder is tried first, ten times faster, and a matching hash proves its bytes are the canonical ones (for our payloads,
+    string keys and no floats, they are); otherwise, and when signing, the reference encoder decides."""
+    if expected_hash:
+        quick = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+        if payload_hash(quick) == expected_hash:
+            return quick
+    return rfc8785.dumps(content)
 
 
 def signed_attributes(payload: bytes, certificate: x509.Certificate, at: datetime.datetime) -> bytes:

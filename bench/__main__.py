@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench.sync import national_sync
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/cbccvc_bench"
 # What people type in the search box: parts of names, without diacritics.
@@ -146,7 +148,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--people", type=int, default=100_000)
-    parser.add_argument("--only", choices=["export"], help="measure this figure alone (printed, bench/results.md left as it is)")
+    parser.add_argument("--only", choices=["export", "sync"], help="measure this figure alone (printed, bench/results.md left as it is)")
     args = parser.parse_args()
 
     os.environ["DATABASE_URL"] = pick_database(os.environ.get("BENCH_DATABASE_URL"))
@@ -155,6 +157,7 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection, transaction
     from django.test import Client
@@ -165,6 +168,7 @@ def main() -> None:
     from orgs.models import Unit
 
     call_command("migrate", verbosity=0)
+    call_command("createcachetable")  # the API's rate counters
     call_command("load_catalogs", stdout=open(os.devnull, "w"))  # noqa: SIM115
     rows = []
     if not Unit.objects.exists():
@@ -174,6 +178,9 @@ def main() -> None:
     units = Unit.objects.count()
     if args.only == "export":
         report(people_export(bench_user()), connection.vendor, units, write=False)
+        return
+    if args.only == "sync":
+        report(national_sync(bench_user(), settings.VAR_DIR / "bench-trust-roots.pem"), connection.vendor, units, write=False)
         return
 
     steps = reorg_steps(args.steps)
@@ -219,6 +226,7 @@ def main() -> None:
     rows += people_reorganization()
     rows += obligations(user)
     rows += approval_signatures(user)
+    rows += national_sync(user, settings.VAR_DIR / "bench-trust-roots.pem")  # the campaign just signed, with its CA
     rows += use_of_data(user)
     rows += people_export(user)
     report(rows, connection.vendor, units)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts import authz
 from common import charts as charts_svg
 from common.errors import ServiceError
+from exchange import services as exchange
 from orgs.services import versions_on
 
 from . import annual, dashboards, par, services
@@ -140,7 +141,7 @@ def dashboard_page(request):
         "unit": version, "data": data, "totals": totals, "rows": rows, "charts": charts, "error": error,
         "parent": version.parent_id and authz.can(request.user, "reports.view", version.parent_id) and
         versions_on(timezone.localdate()).filter(unit_id=version.parent_id).first(),
-        "can_refresh": authz.can(request.user, "compliance.manage")})
+        "can_refresh": authz.can(request.user, "compliance.manage"), "sync": exchange.sync_summary(request.user, unit_id)})
 
 
 @login_required

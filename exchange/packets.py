@@ -14,11 +14,10 @@ from functools import cache
 from pathlib import Path
 
 import jsonschema_rs
-import rfc8785
 from django.utils import translation
 
 from approvals.signing import FORMAT as PAYLOAD_FORMAT
-from approvals.signing import payload_hash
+from approvals.signing import canonical_bytes, payload_hash
 from people.form import SECTIONS
 
 FORMAT = "cbccvc-national-packet/1"
@@ -140,5 +139,5 @@ def build(*, key: str, agency_code: str, person_id: int, version: int, unit_code
 
 
 def signed_bytes(packet: dict) -> bytes:
-    """The bytes the approver signed, from a received packet."""
-    return rfc8785.dumps(packet["payload"])
+    """The bytes the approver signed, from a received packet (whose header says what they hash to)."""
+    return canonical_bytes(packet["payload"], packet["record"]["payload_hash"])

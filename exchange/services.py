@@ -65,7 +65,7 @@ def _bodies(ids: list[int], codes: UnitCodes) -> tuple[list[dict], dict[str, Pac
     today = timezone.localdate()
     for packet in rows:
         version, signature = packet.version, packet.version.signature
-        payload = version_payload(version, signature.previous_hash, codes)
+        payload = version_payload(version, signature.previous_hash, codes, packet.payload_hash)
         if payload_hash(payload) != packet.payload_hash:
             broken.append(packet.pk)
             continue
@@ -197,6 +197,17 @@ def unit_status(user, unit_id: int | None = None) -> dict:
         totals[state] = totals.get(state, 0) + row["n"]
         by_unit.setdefault(row["unit_id"], {})[state] = row["n"]
     return {"totals": totals, "units": by_unit}
+
+
+def sync_summary(user, unit_id: int) -> dict[str, int] | None:
+    """The dashboards' tile: of the unit's records in office, how many the national side acknowledged, how many are on their
+    way and how many are stuck (rejected or stopped); None for a user who does not see the sync."""
+    if not authz.can(user, "exchange.view", unit_id):
+        return None
+    totals = unit_status(user, unit_id)["totals"]
+    return {"acknowledged": totals.get(State.ACKNOWLEDGED, 0),
+            "waiting": sum(totals.get(state, 0) for state in (State.PENDING, State.SENDING, State.SENT)),
+            "stuck": sum(totals.get(state, 0) for state in Packet.STUCK)}
 
 
 def visible_packets(user, *, state: str = "", unit_id: int | None = None):

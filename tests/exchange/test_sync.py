@@ -7,7 +7,9 @@ import socket
 import ssl
 
 import pytest
+import rfc8785
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from approvals import services as approvals
@@ -287,9 +289,34 @@ def test_sync_status_per_record_and_per_unit_R_18_4(person, head, signer, admin_
     assert services.record_status(rejected.person).state == State.REJECTED
 
 
+def test_the_dashboard_shows_the_units_sync_to_those_who_see_it_R_18_4(client, head, signer, admin_user, viewer, national):
+    staff(3, admin_user)
+    sign_all(head, signer)
+    national.control(reject=1)
+    services.send_all()
+    client.force_login(head)
+    tile = client.get(reverse("compliance:dashboard")).content.decode()
+    assert 'id="sync-tile"' in tile and "<span class=\"num\">2</span>" in tile.split('id="sync-tile"')[1][:60]
+    assert services.sync_summary(head, unit("000.00.01.H19").pk) == {"acknowledged": 2, "waiting": 0, "stuck": 1}
+    client.force_login(viewer)  # the leadership's viewer reads the dashboards, not the sync
+    assert 'id="sync-tile"' not in client.get(reverse("compliance:dashboard")).content.decode()
+
+
 def test_the_simulator_answers_unknown_paths_and_bad_bodies_with_errors(national):
     exchange = adapters.connect()
     status, answer = exchange._call("POST", "/packets", {"packets": "none"})
     assert status == 400 and "packets" in answer["detail"]
     assert exchange._call("GET", "/nothing")[0] == 404
     assert national.url.endswith(BASE)
+
+
+def test_canonical_bytes_checked_against_their_hash_are_the_reference_ones_R_11_3():
+    from approvals.signing import canonical_bytes, payload_hash
+
+    plain = {"record": {"identity": {"full_name": "Nguyễn Văn A", "note": "dòng 1\ndòng 2\u0007"}}, "version": 2}
+    reference = rfc8785.dumps(plain)
+    assert canonical_bytes(plain, payload_hash(reference)) == reference
+    awkward = {"ratio": 1.0, "\U0001f600": 1, "\uffff": 2}  # JCS writes 1.0 as 1 and sorts keys by UTF-16 code units
+    reference = rfc8785.dumps(awkward)
+    assert canonical_bytes(awkward, payload_hash(reference)) == reference
+    assert canonical_bytes(awkward, "0" * 64) == reference  # a hash that matches nothing: the reference encoder decides
