@@ -1,8 +1,10 @@
 """Writing audit events. Callers pass what happened; secrets never go into details."""
 
 import contextlib
+import datetime
 
 from django.db import transaction
+from django.utils import timezone
 
 from common.errors import ServiceError
 
@@ -55,3 +57,35 @@ def refusing(actor, action: str, unit_id: int | None, request=None):
     except ServiceError as exc:
         record_refusal(actor, action, reason=exc.message, unit_id=unit_id, request=request)
         raise
+
+
+# ---- the auditors' search (R-4.2, R-16.5) ----
+
+def search_events(user, *, person_id: int | None = None, username: str = "", unit_id: int | None = None, action: str = "",
+                  since: datetime.date | None = None, until: datetime.date | None = None, request=None):
+    """Events in the auditor's scope (events of no unit need a province-wide grant), newest first; the search is itself audited."""
+    from accounts import authz
+    from orgs.services import children_map, subtree_ids
+
+    authz.require(user, "audit.view")
+    found = authz.scope(user, "audit.view").filter(AuditEvent.objects.select_related("actor"))
+    if person_id is not None:
+        found = found.filter(object_type="people.person", object_id=str(person_id))
+    if username:
+        found = found.filter(actor__username=username)
+    if unit_id is not None:
+        found = found.filter(unit_id__in=subtree_ids([unit_id], children_map(timezone.localdate())))
+    if action:
+        found = found.filter(action__startswith=action)
+    if since:
+        found = found.filter(at__gte=_day_start(since))
+    if until:
+        found = found.filter(at__lt=_day_start(until + datetime.timedelta(days=1)))
+    record(user, "audit.search", request=request, details={key: str(value) for key, value in
+                                                           {"person": person_id, "user": username, "unit": unit_id, "action": action,
+                                                            "since": since, "until": until}.items() if value})
+    return found.order_by("-at", "-pk")
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))

@@ -16,7 +16,9 @@ def next_run(now: datetime.datetime | None = None) -> datetime.datetime:
 
 @task()
 def daily() -> dict:
-    """Every night: recompute the obligations from the data, send the day's reminders, and come back tomorrow."""
+    """Every night: recompute the obligations from the data, send the day's reminders, sign the audit log's checkpoint, and
+    come back tomorrow."""
+    from audit.chain import checkpoint
     from reports.exports import expire_exports
 
     from .dashboards import take_snapshot
@@ -25,7 +27,8 @@ def daily() -> dict:
     from .services import refresh
 
     try:
-        return {**refresh(), "units": take_snapshot(), "reminders": send_reminders(), **run_checks(), "exports_expired": expire_exports()}
+        return {**refresh(), "units": take_snapshot(), "reminders": send_reminders(), **run_checks(), "exports_expired": expire_exports(),
+                "audit_checkpoint": getattr(checkpoint(), "chain_index", None)}
     finally:
         schedule_daily(force=True)  # a failed night still comes back tomorrow
 
