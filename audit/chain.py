@@ -3,8 +3,8 @@ signed with the system's audit key.
 
 Events are written inside the business transactions that cause them; linking them there would make every write of the
 province wait on one lock. The sealer links them afterwards instead (each night, and on `verify_audit --seal`), oldest
-first, once they are AUDIT_SEAL_SECONDS old (by then their transaction has committed). Each entry's hash covers the hash before it, so an entry changed, removed or
-slipped in breaks every link after it, and the signed checkpoints pin the chain up to them.
+first, once they are AUDIT_SEAL_SECONDS old (by then their transaction has committed). Each entry's hash covers the hash
+before it, so an entry changed, removed or slipped in breaks every link after it, and the signed checkpoints pin the chain.
 """
 
 import datetime

@@ -4,8 +4,8 @@ auditors' search in their scope."""
 import datetime
 
 import pytest
-from django.core.management import CommandError, call_command
 from django.conf import settings
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
