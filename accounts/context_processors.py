@@ -14,6 +14,8 @@ def navigation(request):
                     "own_record": authz.can(user, "self.view"),
                     "arrivals": authz.can(user, "people.edit") or authz.can(user, "arrivals.decide"),
                     "reports": authz.can(user, "reports.view"), "exchange": authz.can(user, "exchange.view"),
+                    "imports": authz.can(user, "people.import"),
+                    "backups": authz.can(user, "backups.view"), "audit": authz.can(user, "audit.view"),
                     "inspections": authz.can(user, "inspections.record") or authz.can(user, "inspections.answer") or authz.can(user, "reports.view"),
                     "unread_reminders": Reminder.objects.filter(user=user, read_at__isnull=True).count()},
             "password_due": password_change_due(user)}

@@ -2,7 +2,8 @@
 
 import json
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.utils.translation import gettext as _
 from ninja.parser import Parser
 from ninja.security import HttpBearer, django_auth
 
@@ -10,12 +11,15 @@ from accounts.api import router as accounts_router
 from accounts.middleware import audit_denied
 from accounts.services import user_for_token
 from approvals.api import router as approvals_router
+from audit.api import router as audit_router
+from backups.api import router as backups_router
 from catalogs.api import router as catalogs_router
 from common.errors import ServiceError
 from common.openapi import DocumentedApi
 from common.text import clean_json
 from compliance.api import router as compliance_router
 from exchange.api import router as exchange_router
+from imports.api import router as imports_router
 from inspections.api import router as inspections_router
 from movements.api import router as movements_router
 from orgs.api import router as orgs_router
@@ -65,6 +69,11 @@ def service_error(request, exc: ServiceError):
     return api.create_response(request, {"detail": str(exc), **exc.as_dict()}, status=400)
 
 
+@api.exception_handler(RequestDataTooBig)
+def body_too_large(request, exc):
+    return api.create_response(request, {"detail": _("The request body is too large.")}, status=413)
+
+
 @api.exception_handler(PermissionDenied)
 def permission_denied(request, exc):
     audit_denied(request)
@@ -82,3 +91,6 @@ api.add_router("/", inspections_router)
 api.add_router("/", problems_router)
 api.add_router("/", reports_router)
 api.add_router("/", exchange_router)
+api.add_router("/", imports_router)
+api.add_router("/", backups_router)
+api.add_router("/", audit_router)

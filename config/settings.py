@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # the API docs page from its own static files, not a CDN
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
@@ -56,11 +57,16 @@ INSTALLED_APPS = [
     "problems",
     "reports",
     "exchange",
+    "imports",
+    "backups",
 ]
 
 MIDDLEWARE = [
+    "common.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "common.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "common.middleware.ApiConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "common.middleware.VietnameseFirstLocaleMiddleware",
     "common.middleware.RequestSizeLimitMiddleware",
@@ -68,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "common.ratelimit.ApiRateLimitMiddleware",
     "accounts.middleware.AccountStateMiddleware",
     "accounts.middleware.AuditDeniedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -111,6 +118,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# Shared by every process and server (no in-memory state between requests): the API's rate counters. A table of the database
+# by default (`manage.py createcachetable`, run by `make setup`); Redis when CACHE_URL names one (redis://host:6379/0).
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+          if CACHE_URL.startswith(("redis://", "rediss://", "unix://")) else
+          {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache_entries", "OPTIONS": {"MAX_ENTRIES": 50_000}}}
+# API requests a minute per token (else per account, else per address); creating a token, verifying a PDF and failed
+# authentications from one address allow fewer.
+API_RATE_LIMIT = int(os.environ.get("API_RATE_LIMIT", "600"))
+API_RATE_LIMIT_SENSITIVE = int(os.environ.get("API_RATE_LIMIT_SENSITIVE", "30"))
+
+# The audit log's hash chain (audit/chain.py): events are linked once this old (their transaction has committed), and each
+# night's checkpoint is signed with a key derived from AUDIT_SIGNING_KEY (by default SECRET_KEY: keep either one secret).
+AUDIT_SEAL_SECONDS = int(os.environ.get("AUDIT_SEAL_SECONDS", "60"))
+AUDIT_SIGNING_KEY = os.environ.get("AUDIT_SIGNING_KEY", SECRET_KEY)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -218,6 +241,20 @@ EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
 DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", str(20 * 1024 * 1024)))
 # Exported files are downloadable this many days after they are written, then deleted.
 EXPORT_KEEP_DAYS = int(os.environ.get("EXPORT_KEEP_DAYS", "7"))
+# Bulk import of legacy records: a file with more data rows than this is refused at once; split it.
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "100000"))
+# Backups (R-10.1, R-10.2, R-16.6; docs/backups.md): where the encrypted files go; the key, base64 of 32 bytes (or
+# "id:base64,..." with the first one encrypting), which production must set: elsewhere a key file is made under VAR_DIR on
+# first use; how many backups of each kind are kept. PostgreSQL: where the scratch databases of verification are made (by
+# default the database's own server and account, which then needs CREATEDB), and the directory of pg_dump/pg_restore/psql.
+BACKUP_DIR = Path(os.environ["BACKUP_DIR"]) if os.environ.get("BACKUP_DIR") else VAR_DIR / "backups"
+BACKUP_KEY = os.environ.get("BACKUP_KEY", "")
+BACKUP_KEY_FILE = Path(os.environ["BACKUP_KEY_FILE"]) if os.environ.get("BACKUP_KEY_FILE") else VAR_DIR / "backup.key"
+BACKUP_KEEP_DAILY = int(os.environ.get("BACKUP_KEEP_DAILY", "7"))
+BACKUP_KEEP_WEEKLY = int(os.environ.get("BACKUP_KEEP_WEEKLY", "4"))
+BACKUP_KEEP_MONTHLY = int(os.environ.get("BACKUP_KEEP_MONTHLY", "12"))
+BACKUP_VERIFY_URL = os.environ.get("BACKUP_VERIFY_URL", "")
+BACKUP_PG_BIN = os.environ.get("BACKUP_PG_BIN", "")
 
 TASKS = {
     "default": {
@@ -230,6 +267,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(30 * 60)))
 SESSION_SAVE_EVERY_REQUEST = True
 X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+                           "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
@@ -242,12 +281,20 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
+# Log lines carry the request ID; JSON lines (LOG_FORMAT=json, the default in production) for the log collector.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "common.observability.RequestIdFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+                   "json": {"()": "common.observability.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+# /metrics answers these networks only (the monitoring server); several processes (gunicorn) share their counters through
+# PROMETHEUS_MULTIPROC_DIR, which prometheus_client reads from the environment.
+METRICS_ALLOWED_NETWORKS = [n for n in os.environ.get("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128").split(",") if n]
+PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
 

@@ -41,7 +41,7 @@ REPORT_YEAR = timezone.localdate().year - 1  # a year any unit may report on
 
 # route name -> (action, what the scope is judged on)
 PAGE_RULES = {
-    "login": (PUBLIC, None), "logout": (PUBLIC, None), "set_language": (PUBLIC, None), "accounts:password_report": (PUBLIC, None),
+    "login": (PUBLIC, None), "logout": (PUBLIC, None), "health_live": (PUBLIC, None), "health_ready": (PUBLIC, None), "metrics": (PUBLIC, None), "set_language": (PUBLIC, None), "accounts:password_report": (PUBLIC, None),
     "accounts:password_report_resolve": ("accounts.manage", "report"),
     "accounts:written_request_scan": ("accounts.view", "request"),
     "catalogs:list": (LOGIN_ONLY, None), "catalogs:detail": (LOGIN_ONLY, None),
@@ -77,10 +77,15 @@ PAGE_RULES = {
     "movements:transfer": ("people.edit", "person"),
     "movements:arrivals": (ARRIVALS, None), "movements:arrival_new": ("people.edit", None),
     "movements:arrival": (ARRIVALS, "arrival"), "movements:arrival_document": (ARRIVALS, "arrival"),
+    "audit:log": ("audit.view", None),
     "exchange:status": ("exchange.view", None), "exchange:packets": ("exchange.view", None), "exchange:resend": ("exchange.operate", None),
     "exchange:send_now": ("exchange.operate", None), "exchange:queue_unsent": ("exchange.operate", None),
     "exchange:reconcile": ("exchange.operate", None), "exchange:reconciliation": ("exchange.view", None),
     "exchange:reconciliation_resend": ("exchange.operate", None), "exchange:fetch_arrival": ("arrivals.decide", "arrival"),
+    "imports:list": ("people.import", None), "imports:template": ("people.import", None), "imports:job": ("people.import", None),  # another's: 404
+    "imports:errors_csv": ("people.import", None), "imports:apply": ("people.import", None),
+    "backups:list": ("backups.view", None), "backups:checks": ("backups.view", None), "backups:detail": ("backups.view", None),
+    "backups:start": ("backups.operate", None), "backups:verify": ("backups.operate", None), "backups:download": ("backups.operate", None),
     "problems:list": (LOGIN_ONLY, None), "problems:new": (LOGIN_ONLY, None),  # a handler of the reporter's unit, or the reporter (never the matrix user)
     "problems:detail": ("problems.handle", "problem"), "problems:reply": ("problems.handle", "problem"),
     "problems:state": ("problems.handle", "problem"), "problems:attachment": ("problems.handle", "problem"),
@@ -108,6 +113,7 @@ PAGE_RULES = {
 }
 # API operation id -> (action, object)
 API_RULES = {
+    "audit_api_events": ("audit.view", None), "audit_api_checkpoints": ("audit.view", None),
     "exchange_api_status": ("exchange.view", None), "exchange_api_packet_list": ("exchange.view", None),
     "exchange_api_resend": ("exchange.operate", None), "exchange_api_send_now": ("exchange.operate", None),
     "exchange_api_queue_unsent": ("exchange.operate", None), "exchange_api_packet_schema": (LOGIN_ONLY, None),
@@ -115,6 +121,12 @@ API_RULES = {
     "exchange_api_reconcile": ("exchange.operate", None), "exchange_api_reconciliation_detail": ("exchange.view", None),
     "exchange_api_difference_list": ("exchange.view", None), "exchange_api_reconciliation_resend": ("exchange.operate", None),
     "exchange_api_fetch_arrival": ("arrivals.decide", "arrival"),
+    "imports_api_import_template": ("people.import", None), "imports_api_create_import": ("people.import", None),
+    "imports_api_list_imports": ("people.import", None), "imports_api_get_import": ("people.import", None),  # another's: 404
+    "imports_api_import_errors": ("people.import", None), "imports_api_apply_import": ("people.import", None),
+    "backups_api_list_backups": ("backups.view", None), "backups_api_list_checks": ("backups.view", None),
+    "backups_api_get_backup": ("backups.view", None), "backups_api_start_backup": ("backups.operate", None),
+    "backups_api_verify_backup": ("backups.operate", None),
     "catalogs_api_list_catalogs": (LOGIN_ONLY, None), "catalogs_api_catalog_entries": (LOGIN_ONLY, None),
     "orgs_api_list_units": ("org.view", None), "orgs_api_unit_tree": ("org.view", None), "orgs_api_get_unit": ("org.view", "unit"),
     "orgs_api_create_unit": ("org.manage", None), "orgs_api_update_unit": ("org.manage", "unit"),
@@ -218,6 +230,7 @@ API_BODIES = {
                                           "findings": "Chưa cập nhật hồ sơ", "measures": ["Cập nhật trong tháng"]},
     "inspections_api_answer_inspection": {"text": "Đã cập nhật"},
     "inspections_api_close_inspection": {"conclusion": "Đã khắc phục"},
+    "backups_api_start_backup": {"kind": "daily"},
     "approvals_api_open_round": lambda ids: {"unit_id": ids["unit"], "opens_on": "2026-01-05", "closes_on": "2026-01-06", "reason": ""},
 }
 # Multipart operations: a written request with its scan.
@@ -236,11 +249,13 @@ API_MULTIPART = {
     "problems_api_add_message": {"text": "Thử quyền"},
     "reports_api_signed_create_signed_export": lambda ids: {"kind": "resume", "person_id": ids["person"], "password": "x"},
     "reports_api_signed_verify_pdf": {},
+    "imports_api_create_import": {"dry_run": "true"},
 }
 # The multipart field holding the file, "scan" by default.
 FILE_FIELDS = {"people_api_attach": "file", "approvals_api_sign": "p12", "movements_api_create": "file", "movements_api_create_arrival": "file",
                "movements_api_bring_in_arrival": "file", "problems_api_create_problem": "files", "problems_api_add_message": "files",
-               "reports_api_signed_create_signed_export": "p12", "reports_api_signed_verify_pdf": "file"}
+               "reports_api_signed_create_signed_export": "p12", "reports_api_signed_verify_pdf": "file",
+               "imports_api_create_import": "file"}
 
 
 def page_routes(resolver=None, namespace=""):
@@ -368,7 +383,7 @@ def api_url(path, object_ids, rule_object):
               "batch_id": object_ids["batch"], "number": 1, "arrival_id": object_ids["arrival"], "reminder_id": object_ids["reminder"],
               "override_id": object_ids["override"], "report_id": object_ids["annual_report"],
               "year": timezone.localdate().year, "inspection_id": object_ids["inspection"], "search_id": 1, "reconciliation_id": 1,
-              "job_id": object_ids["export"]}
+              "job_id": object_ids["export"], "backup_id": 1}
     for key, value in values.items():
         path = path.replace("{" + key + "}", str(value))
     return path
