@@ -31,6 +31,7 @@ setup: install
 	$(PY) manage.py load_roles
 	$(PY) manage.py seed_demo
 	$(PY) manage.py compliance_daily --schedule
+	$(PY) manage.py backup --schedule
 
 # The web server, the background worker and the national-database simulator together; Ctrl-C stops them all.
 run: setup

@@ -30,6 +30,7 @@ ACTIONS = {
     "arrivals.decide": "write", "compliance.manage": "write", "reports.view": "read", "reports.submit": "write",
     "reports.export": "read", "reports.sign": "write",
     "exchange.view": "read", "exchange.operate": "write", "people.import": "write",
+    "backups.view": "read", "backups.operate": "write",
     "inspections.record": "write", "inspections.answer": "write", "problems.handle": "write", "audit.view": "read", "self.view": "read", "self.edit": "write",
 }
 
