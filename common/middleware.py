@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
-from django.utils import translation
 from django.middleware.http import ConditionalGetMiddleware
+from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from .errors import document_too_large

@@ -41,7 +41,8 @@ REPORT_YEAR = timezone.localdate().year - 1  # a year any unit may report on
 
 # route name -> (action, what the scope is judged on)
 PAGE_RULES = {
-    "login": (PUBLIC, None), "logout": (PUBLIC, None), "health_live": (PUBLIC, None), "health_ready": (PUBLIC, None), "metrics": (PUBLIC, None), "set_language": (PUBLIC, None), "accounts:password_report": (PUBLIC, None),
+    "health_live": (PUBLIC, None), "health_ready": (PUBLIC, None), "metrics": (PUBLIC, None),
+    "login": (PUBLIC, None), "logout": (PUBLIC, None), "set_language": (PUBLIC, None), "accounts:password_report": (PUBLIC, None),
     "accounts:password_report_resolve": ("accounts.manage", "report"),
     "accounts:written_request_scan": ("accounts.view", "request"),
     "catalogs:list": (LOGIN_ONLY, None), "catalogs:detail": (LOGIN_ONLY, None),

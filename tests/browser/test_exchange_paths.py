@@ -15,7 +15,7 @@ def _count(page, state: str) -> str:
     return page.inner_text(f"#sync-totals td[data-state={state}]").strip()
 
 
-def test_the_operator_sends_finds_the_rejected_packet_and_resends_it_R_13_2(page, live_server, national, admin_user, head, signer):
+def test_the_operator_sends_finds_the_rejected_packet_and_resends_it_R_13_2(page, live_server, national, admin_user, head, signer):  # noqa: F811
     people = staff(3, admin_user)
     sign_all(head, signer)
     national.control(reject=1)
