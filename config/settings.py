@@ -223,6 +223,8 @@ RETIREES_READ_OWN_RECORD = os.environ.get("RETIREES_READ_OWN_RECORD", "1") == "1
 ACCESS_HISTORY_HIDDEN_ACTIONS = [a.strip() for a in os.environ.get("ACCESS_HISTORY_HIDDEN_ACTIONS", "inspections.*,audit.*").split(",")
                                  if a.strip()]
 ACCESS_HISTORY_HIDDEN_ROLES = [r.strip() for r in os.environ.get("ACCESS_HISTORY_HIDDEN_ROLES", "inspector").split(",") if r.strip()]
+# Purposes a reader of someone else's sensitive fields must choose from, kept in the audit (R-4.2); "|"-separated, empty: not asked.
+AUDIT_READ_PURPOSES = [p.strip() for p in os.environ.get("AUDIT_READ_PURPOSES", "").split("|") if p.strip()]
 
 # Approval rounds (R-7.1): the last days of each month, and how long an external signer has to return its signatures.
 APPROVAL_WINDOW_DAYS = int(os.environ.get("APPROVAL_WINDOW_DAYS", "5"))

@@ -226,7 +226,9 @@ def confirm_own_record(request):
 
 
 @router.get("/people/{person_id}", response=RecordOut, summary="A record as the caller may see it; ?version=n or ?on=date for an earlier state")
-def get_record(request, person_id: DbId, version: int | None = Query(None, ge=0, le=2**31), on: datetime.date | None = None):
+def get_record(request, person_id: DbId, version: int | None = Query(None, ge=0, le=2**31), on: datetime.date | None = None,
+               purpose: str = Query("", max_length=200, description="why the caller reads someone else's sensitive fields, one of "
+                                    "AUDIT_READ_PURPOSES when the installation asks for one (403 without it); kept in the audit")):
     return _record_out(request, _person(request, person_id), version, on)
 
 

@@ -151,6 +151,8 @@ class AccessHistory:
         label = str(ACTION_LABELS[event.action])
         if event.details.get("format"):
             label = f"{label} ({str(event.details['format']).upper()})"
+        if event.details.get("purpose"):
+            label = f"{label}: {event.details['purpose']}"
         if event.actor_id == self.user.pk:
             return Access(event.at, event.action, label, True, _("You"), [])
         day = timezone.localdate(event.at)

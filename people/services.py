@@ -174,8 +174,28 @@ def restrict(record: dict, shown: dict[str, set[str]]) -> dict:
     return out
 
 
+class PurposeRequired(PermissionDenied):
+    """The configuration asks readers of someone else's sensitive fields why they read them (AUDIT_READ_PURPOSES)."""
+
+
+def read_purpose(request, person_id: int) -> str:
+    """The purpose the reader chose for this record: `purpose` in the query (then remembered for the session), or the one
+    chosen before in the session; "" when none of the configured purposes was chosen."""
+    if request is None:
+        return ""
+    chosen = request.GET.get("purpose", "")
+    remembered = request.session.setdefault("read_purposes", {}) if hasattr(request, "session") else {}
+    if chosen in settings.AUDIT_READ_PURPOSES:
+        remembered[str(person_id)] = chosen
+        request.session.modified = True
+        return chosen
+    found = remembered.get(str(person_id), "")
+    return found if found in settings.AUDIT_READ_PURPOSES else ""
+
+
 def read_record(user, person: Person, *, number: int | None = None, on: datetime.date | None = None, request=None):
-    """The record (a version, or as of a day) as this user may see it; reads of personal data by others are audited."""
+    """The record (a version, or as of a day) as this user may see it; reads of personal data by others are audited, with
+    the purpose the reader chose when the configuration asks for one."""
     require_view(user, person, request)
     if on is not None:
         record, version = record_as_of(person, on)
@@ -191,8 +211,13 @@ def read_record(user, person: Person, *, number: int | None = None, on: datetime
         sensitive = sorted({sec.sensitivity_of(item) for sec in SECTIONS for item in sec.fields
                             if item.name in shown.get(sec.name, ()) and levels.get(sec.sensitivity_of(item), default) >= 2})
         if sensitive:
-            audit(user, "people.read_sensitive", obj=person, unit_id=person.unit_id,
-                  details={"version": number, "fields": sensitive}, request=request)
+            details = {"version": number, "fields": sensitive}
+            if settings.AUDIT_READ_PURPOSES:
+                details["purpose"] = read_purpose(request, person.pk)
+                if not details["purpose"]:
+                    raise PurposeRequired(_("Choose why you read this record's sensitive fields (purpose: one of %(purposes)s).")
+                                          % {"purposes": "; ".join(settings.AUDIT_READ_PURPOSES)})
+            audit(user, "people.read_sensitive", obj=person, unit_id=person.unit_id, details=details, request=request)
     return restrict(record, shown), number
 
 

@@ -1,5 +1,6 @@
 import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -125,6 +126,9 @@ def person_detail(request, pk):
                                                     on=on, request=request)
     except ServiceError as exc:
         raise Http404(exc.message) from exc
+    except services.PurposeRequired:
+        return render(request, "people/purpose.html", {"person": person, "purposes": settings.AUDIT_READ_PURPOSES,
+                                                       "keep": {key: request.GET[key] for key in ("version", "on") if request.GET.get(key)}})
     names = services.CatalogNames()
     pending = services.open_change_set(person)
     own = services.is_own(request.user, person)
