@@ -183,13 +183,13 @@ def read_purpose(request, person_id: int) -> str:
     chosen before in the session; "" when none of the configured purposes was chosen."""
     if request is None:
         return ""
+    session = getattr(request, "session", None)
     chosen = request.GET.get("purpose", "")
-    remembered = request.session.setdefault("read_purposes", {}) if hasattr(request, "session") else {}
     if chosen in settings.AUDIT_READ_PURPOSES:
-        remembered[str(person_id)] = chosen
-        request.session.modified = True
+        if session is not None:
+            session["read_purposes"] = {**session.get("read_purposes", {}), str(person_id): chosen}
         return chosen
-    found = remembered.get(str(person_id), "")
+    found = session.get("read_purposes", {}).get(str(person_id), "") if session is not None else ""
     return found if found in settings.AUDIT_READ_PURPOSES else ""
 
 

@@ -5,7 +5,7 @@ import factory
 import pytest
 from cryptography.hazmat.primitives import serialization
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+from django.utils import timezone, translation
 from hypothesis import settings as hypothesis_settings
 
 from accounts.models import Role, RoleGrant
@@ -24,6 +24,13 @@ KEY_PASSWORD = "mat-khau-khoa-ky"
 hypothesis_settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
+
+
+@pytest.fixture
+def english():
+    """Messages asserted in English (the site's own language is Vietnamese): `pytestmark = pytest.mark.usefixtures("english")`."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ from audit.services import record
 from tests.conftest import UserFactory
 from tests.people.conftest import unit
 
+pytestmark = pytest.mark.usefixtures("english")
 NOW = datetime.timedelta(0)
 
 
