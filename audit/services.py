@@ -3,6 +3,7 @@
 import contextlib
 import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,6 +41,15 @@ def record_many(actor, action: str, model, rows, *, request=None) -> int:
 def record_refusal(actor, action: str, *, reason: str, unit_id: int | None = None, details: dict | None = None, request=None):
     """Audit a refused attempt; call it after the refused transaction has rolled back, so the record survives."""
     return record(actor, action, unit_id=unit_id, outcome="refused", details={"reason": reason, **(details or {})}, request=request)
+
+
+def require_allowed(actor, permission: str, action: str, message: str, request=None) -> None:
+    """An action only some officers may take: anyone else is refused with `message`, and the attempt audited under `action`."""
+    from accounts import authz
+
+    if not authz.can(actor, permission):
+        record_refusal(actor, action, reason="out of scope", request=request)
+        raise PermissionDenied(message)
 
 
 def refuse(actor, action: str, message: str, field: str | None = None, unit_id: int | None = None, request=None):

@@ -32,7 +32,6 @@ from pathlib import Path, PurePosixPath
 
 import dj_database_url
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.core.files.storage import FileSystemStorage, storages
 from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
@@ -40,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from accounts import authz
 from audit.services import record as audit
-from audit.services import record_refusal
+from audit.services import require_allowed
 from common.errors import ServiceError
 from people.models import Document
 
@@ -101,9 +100,7 @@ def require_viewer(actor) -> None:
 
 
 def require_operator(actor, action: str, request=None) -> None:
-    if not authz.can(actor, "backups.operate"):
-        record_refusal(actor, action, reason="out of scope", request=request)
-        raise PermissionDenied(_("Only the officers of Sở Nội vụ in charge of backups operate them."))
+    require_allowed(actor, "backups.operate", action, _("Only the officers of Sở Nội vụ in charge of backups operate them."), request)
 
 
 # Making a backup

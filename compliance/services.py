@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from accounts import authz
 from approvals.models import Rejection, VersionSignature
 from audit.services import record as audit
-from audit.services import record_refusal
+from audit.services import record_refusal, require_allowed
 from common.errors import ServiceError
 from common.text import nfc
 from inspections.models import Inspection
@@ -228,9 +228,7 @@ def refresh_soon(person_ids: list[int], arrival_ids: list[int] | None = None) ->
 
 def require_manager(actor, action: str, request=None) -> None:
     """Sở Nội vụ keeps the calendar and runs the recomputations on demand; anyone else is refused, and it is audited."""
-    if not authz.can(actor, "compliance.manage"):
-        record_refusal(actor, action, reason="out of scope", request=request)
-        raise PermissionDenied(_("Only Sở Nội vụ keeps the working-day calendar and recomputes the obligations."))
+    require_allowed(actor, "compliance.manage", action, _("Only Sở Nội vụ keeps the working-day calendar and recomputes the obligations."), request)
 
 
 def recompute(actor, *, request=None) -> dict[str, int]:

@@ -23,7 +23,7 @@ from approvals.models import VersionSignature
 from approvals.services import UnitCodes, revocation_lists, trust_roots, version_payload
 from approvals.signing import payload_hash, verify
 from audit.services import record as audit
-from audit.services import record_refusal
+from audit.services import record_refusal, require_allowed
 from common.errors import ServiceError
 from movements import arrivals
 from movements.models import Arrival
@@ -222,9 +222,7 @@ def visible_packets(user, *, state: str = "", unit_id: int | None = None):
 # ---- operating (R-13.2) ----
 
 def require_operator(actor, action: str, request=None) -> None:
-    if not authz.can(actor, "exchange.operate"):
-        record_refusal(actor, action, reason="out of scope", request=request)
-        raise PermissionDenied(_("Only the officers of Sở Nội vụ in charge of the national sync operate it."))
+    require_allowed(actor, "exchange.operate", action, _("Only the officers of Sở Nội vụ in charge of the national sync operate it."), request)
 
 
 def resend(actor, packet_ids: list[int], *, request=None) -> int:
