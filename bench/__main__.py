@@ -154,6 +154,7 @@ def main() -> None:
     os.environ["DATABASE_URL"] = pick_database(os.environ.get("BENCH_DATABASE_URL"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["TASKS_BACKEND"] = "django_tasks.backends.dummy.DummyBackend"
+    os.environ["DEBUG"] = "0"  # as in production: no query log kept, no debug pages
     import django
 
     django.setup()
