@@ -48,7 +48,9 @@ test: install-dev
 lint: install-dev
 	$(VENV)/bin/ruff check .
 
+# The HTTP figures load the application server with wrk (Debian's package).
 bench: install-dev
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	$(PY) -m bench $(BENCH_ARGS)
 
 # After changing translatable strings (needs GNU gettext): refresh locale/vi, translate the new entries, compile.
