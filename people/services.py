@@ -601,15 +601,18 @@ def diff(old: dict, new: dict) -> list[Change]:
 
 
 class CatalogNames:
-    """Shows coded values by their names; catalog entries read once per request."""
+    """Shows coded values by their names; every catalog's entries read at the first use, in one query (a few hundred rows:
+    one query per catalog was a fifth of a record page's time)."""
 
     def __init__(self):
-        self._names: dict[str, dict[str, str]] = {}
+        self._names: dict[str, dict[str, str]] | None = None
 
     def name(self, catalog: str, code: str) -> str:
-        if catalog not in self._names:
-            self._names[catalog] = dict(CatalogEntry.objects.filter(catalog__code=catalog).values_list("code", "name"))
-        return self._names[catalog].get(code, code)
+        if self._names is None:
+            self._names = {}
+            for catalog_code, entry_code, name in CatalogEntry.objects.values_list("catalog__code", "code", "name"):
+                self._names.setdefault(catalog_code, {})[entry_code] = name
+        return self._names.get(catalog, {}).get(code, code)
 
     def display(self, section_name: str, field_name: str, value) -> str:
         if value is None or value == "":
