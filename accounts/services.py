@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import record
+from audit.services import client_ip, record
 from common.errors import ServiceError
 from common.text import nfc
 from orgs.models import Unit, UnitVersion
@@ -407,7 +407,7 @@ def report_password(username: str, kind: str, message: str = "", request=None) -
     user = User.objects.filter(username__iexact=username).first()
     with transaction.atomic():
         report = PasswordReport.objects.create(user=user, username=username, kind=kind, message=nfc(message)[:500],
-                                               ip_address=request.META.get("REMOTE_ADDR") if request else None)
+                                               ip_address=client_ip(request))
         if user is not None and kind == PasswordReport.Kind.STOLEN and user.locked_at is None:
             user.locked_at, user.lock_reason = timezone.now(), _("Password reported stolen")
             user.save(update_fields=["locked_at", "lock_reason"])

@@ -2,7 +2,10 @@
 
 import contextlib
 import datetime
+import functools
+import ipaddress
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -12,8 +15,40 @@ from common.errors import ServiceError
 from .models import AuditEvent
 
 
+@functools.lru_cache(maxsize=4)
+def _networks(entries: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    return address.ipv4_mapped or address if address.version == 6 else address
+
+
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    """The client's address, for the audit log, login history, rate limits, lockouts (axes) and /metrics: the only place.
+
+    The connection's address (REMOTE_ADDR), unless it is one of settings.TRUSTED_PROXIES (nginx, the load balancers): then
+    X-Forwarded-For is walked from the right, past each trusted proxy, and the first address that is not one is the client.
+    Only the proxies write the right end of the header; whatever the client sent stays to the left of the address its proxy
+    appended, so it is never reached. A malformed entry where an address is needed ends the walk at REMOTE_ADDR: what lies
+    left of it cannot be told apart from what the client wrote. A chain of trusted addresses only yields its left-most one."""
+    if request is None:
+        return None
+    remote = request.META.get("REMOTE_ADDR")
+    trusted = _networks(tuple(settings.TRUSTED_PROXIES))
+    address = _address(remote or "") if trusted else None
+    if address is None:
+        return remote
+    hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    while any(address in network for network in trusted) and hops:
+        address = _address(hops.pop())
+        if address is None:
+            return remote
+    return str(address)
 
 
 def record(actor, action: str, *, obj=None, unit_id: int | None = None, outcome: str = "ok", details: dict | None = None,

@@ -5,6 +5,7 @@ The embedded default is a SQLite file under var/ and development mode. Productio
 protection that `manage.py check --deploy` asks for.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -156,6 +157,13 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Lockouts count the client's address as audit.services.client_ip finds it (X-Forwarded-For from TRUSTED_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "audit.services.client_ip"
+
+# The reverse proxies (nginx, the load balancers) whose X-Forwarded-For tells the client's address: addresses or networks,
+# comma separated. Empty: nobody's, the client is the connection's address (REMOTE_ADDR). A bad entry stops the start.
+TRUSTED_PROXIES = [str(ipaddress.ip_network(n.strip(), strict=False)) for n in os.environ.get("TRUSTED_PROXIES", "").split(",")
+                   if n.strip()]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
