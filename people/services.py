@@ -109,10 +109,11 @@ def open_change_set(person: Person) -> ChangeSet | None:
     return person.change_sets.filter(state__in=ChangeSet.OPEN).select_related("data_key", "author").first()
 
 
-def working_record(person: Person) -> dict:
-    """What a form starts from (R-4.5): the approved record with the pending changes on top."""
+def working_record(person: Person, pending: ChangeSet | None | bool = True) -> dict:
+    """What a form starts from (R-4.5): the approved record with the pending changes on top (the open change set, looked up
+    unless the caller already has it)."""
     record = approved_record(person)
-    pending = open_change_set(person)
+    pending = open_change_set(person) if pending is True else pending
     if pending:
         record.update(change_set_sections(pending))
     return record
@@ -202,9 +203,10 @@ def read_record(user, person: Person, *, number: int | None = None, on: datetime
         number = version.number if version else 0
     else:
         number = person.version if number is None else number
-        if number and not person.versions.filter(number=number).exists():
-            raise ServiceError(_("This record has no version %(n)s.") % {"n": number}, "version")
-        record = approved_record(person, number)
+        try:
+            record = approved_record(person, number)
+        except RecordVersion.DoesNotExist:
+            raise ServiceError(_("This record has no version %(n)s.") % {"n": number}, "version") from None
     shown = visible_sections(user, person)
     if not is_own(user, person):
         levels, default = authz.field_levels()
@@ -725,10 +727,10 @@ def person_for_user(user) -> Person | None:
     return person
 
 
-def quality(person: Person, shown: dict[str, set[str]] | None = None) -> dict:
+def quality(person: Person, shown: dict[str, set[str]] | None = None, pending: ChangeSet | None | bool = True) -> dict:
     """Completeness score, what is missing, and what breaks the rules in the working record (R-13.5);
     with `shown`, only what concerns the fields a reader may see is listed."""
-    record = working_record(person)
+    record = working_record(person, pending)
     score, missing = completeness(record)
     problems = check_record(record, timezone.localdate())
     if shown is not None:

@@ -15,6 +15,7 @@ from accounts import authz
 from approvals import services as approvals
 from approvals.forms import RejectForm
 from audit.services import record as audit
+from common.dbrouter import replica_reads
 from common.errors import ServiceError
 from orgs.services import unit_choices, versions_on
 from reports.columns import cleared_columns
@@ -93,6 +94,7 @@ def retirements(request):
 
 
 @login_required
+@replica_reads()
 def people_list(request):
     allowed = authz.scope(request.user, "people.view")
     if not allowed:
@@ -141,7 +143,7 @@ def person_detail(request, pk):
         "can_sign": authz.can(request.user, "reports.sign", person.unit_id),
         "history": person.change_sets.exclude(state__in=ChangeSet.OPEN).select_related("author", "decided_by")[:20],
         "statuses": person.status_changes.select_related("changed_by"), "status_form": StatusForm(initial={"effective_on": timezone.localdate()}),
-        "quality": services.quality(person, services.visible_sections(request.user, person)) if own or may_edit else None,
+        "quality": services.quality(person, services.visible_sections(request.user, person), pending) if own or may_edit else None,
         "editable_sections": [s for s in SECTIONS if not own or s.editable_by_person],
         "unit_name": services.unit_name(person.unit_id),
         "may_confirm": own and authz.can(request.user, "self.edit") and person.version and not person.is_closed and not pending,
