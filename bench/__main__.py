@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench.http import http_load
 from bench.sync import national_sync
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,7 +151,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--people", type=int, default=100_000)
-    parser.add_argument("--only", choices=["export", "sync"], help="measure this figure alone (printed, bench/results.md left as it is)")
+    parser.add_argument("--only", choices=["export", "sync", "http"], help="measure this figure alone (printed, bench/results.md left as it is)")
     parser.add_argument("--national", action="store_true",
                         help=f"{NATIONAL_PEOPLE:,} people in a database of their own (BENCH_NATIONAL_DATABASE_URL): the national-scale "
                              "search and count figures")
@@ -194,6 +195,9 @@ def main() -> None:
         return
     if args.only == "export":
         report(people_export(bench_user()), connection.vendor, units, write=False)
+        return
+    if args.only == "http":
+        report(http_figures(bench_user()), connection.vendor, units, write=False)
         return
     if args.only == "sync":
         report(national_sync(bench_user(), settings.VAR_DIR / "bench-trust-roots.pem"), connection.vendor, units, write=False)
@@ -246,7 +250,13 @@ def main() -> None:
     rows += use_of_data(user)
     rows += people_export(user)
     rows += import_validation(user)
+    rows += http_figures(user)
     report(rows, connection.vendor, units, section=f"Province scale: {args.people:,} people")
+
+
+def http_figures(user) -> list[tuple]:
+    """32 users who each read a page for a second before the next (the latency target), then 32 who don't (the capacity)."""
+    return http_load(user, think_ms=1000) + [row for row in http_load(user) if "memory" not in row[0]]
 
 
 def bench_user():

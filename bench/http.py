@@ -270,7 +270,9 @@ def http_load(user, seconds: float = 20, warmup: float = 3, worker_class: str = 
     setup = f"gunicorn, {WORKERS} {kind} workers, {USERS} users" + (f" each reading {think_ms} ms" if think_ms else "")
     rows = []
     for name, label, target, p95_target in (
-            ("record", f"record page over HTTP ({setup}; {len(records)} people)", "p95 < 100 ms, no errors", 100),
+            # The latency target is for users who read what they asked for; saturated, latency is users / throughput.
+            ("record", f"record page over HTTP ({setup}; {len(records)} people)", "p95 < 100 ms, no errors" if think_ms else "no errors",
+             100 if think_ms else None),
             ("units", f"unit list page over HTTP, people of a unit, 50 rows ({setup}; {len(units)} units)", "no errors", None),
             ("trivial", f"trivial endpoint over HTTP, same stack ({setup}; /health/live)", "no errors", None)):
         result = figures[name]
