@@ -13,6 +13,7 @@ from ninja.pagination import paginate
 
 from accounts import authz
 from common.api import DbId, ErrorOut, Pagination
+from common.dbrouter import replica_reads
 
 from . import annual, dashboards, par, services
 from .models import AnnualReport, CalendarOverride, Finding, Obligation, Reminder
@@ -189,6 +190,7 @@ class DashboardOut(Schema):
 
 @router.get("/dashboard", response={200: DashboardOut, 400: ErrorOut, 403: ErrorOut},
             summary="A unit's dashboard: records, approvals and deadlines, and their months (R-4.6, R-15.3, R-16.5)")
+@replica_reads()
 def get_dashboard(request, unit: str = Query("", description="identifier code of the unit; default: the top of the caller's scope")):
     unit_id = dashboards.unit_for(request.user, unit)
     return {"unit_id": unit_id, **dashboards.dashboard(unit_id)}

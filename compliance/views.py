@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import authz
 from common import charts as charts_svg
+from common.dbrouter import replica_reads
 from common.errors import ServiceError
 from exchange import services as exchange
 from orgs.services import versions_on
@@ -117,6 +118,7 @@ def override_remove(request, pk):
 
 
 @login_required
+@replica_reads()
 def dashboard_page(request):
     """A unit's (by default the user's top unit's) dashboard: records, approvals, deadlines, and their months (R-4.6, R-15.3)."""
     error = None

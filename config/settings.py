@@ -119,6 +119,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# A PostgreSQL streaming replica for the read-heavy pages (common/dbrouter.py); the test runner only mirrors it onto "default".
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+                                                 conn_health_checks=True, test_options={"MIRROR": "default"})
+    DATABASE_ROUTERS = ["common.dbrouter.ReplicaRouter"]
+    MIDDLEWARE.insert(1, "common.dbrouter.PinToPrimaryMiddleware")
+# How long a client's reads stay on the primary after it wrote: the replica's replay lag must stay below it.
+REPLICA_PIN_SECONDS = float(os.environ.get("REPLICA_PIN_SECONDS", "5"))
 
 # Shared by every process and server (no in-memory state between requests): the API's rate counters. A table of the database
 # by default (`manage.py createcachetable`, run by `make setup`); Redis when CACHE_URL names one (redis://host:6379/0).
@@ -266,11 +274,15 @@ BACKUP_KEEP_MONTHLY = int(os.environ.get("BACKUP_KEEP_MONTHLY", "12"))
 BACKUP_VERIFY_URL = os.environ.get("BACKUP_VERIFY_URL", "")
 BACKUP_PG_BIN = os.environ.get("BACKUP_PG_BIN", "")
 
+# Background jobs: in the database (worker `manage.py db_worker`), or on Celery with RabbitMQ with TASKS_BACKEND=celery (worker
+# `celery -A config worker -Q default`, broker CELERY_BROKER_URL; config/celery.py); or any backend's import path.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": {"celery": "common.celery_tasks.CeleryBackend"}.get(TASKS_BACKEND, TASKS_BACKEND),
     }
 }
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 
 SESSION_COOKIE_HTTPONLY = True
 # Sessions end after this much inactivity: each request pushes the expiry forward.

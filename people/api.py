@@ -11,6 +11,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from common.api import DbId, ErrorOut, Pagination
+from common.dbrouter import replica_reads
 from common.errors import ServiceError
 from orgs.services import unit_by_code
 
@@ -161,6 +162,7 @@ def _record_out(request, person, number=None, on=None) -> dict:
 
 
 @router.get("/people", response={200: list[PersonOut], 400: ErrorOut}, summary="Search people in the caller's scope")
+@replica_reads()  # outside paginate, which runs the query
 @paginate(Pagination)
 def search(request, filters: Query[SearchIn]):
     data = filters.dict()

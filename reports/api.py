@@ -10,6 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 from accounts import authz
 from audit.services import record as audit
 from common.api import DbId, ErrorOut
+from common.dbrouter import replica_reads
 from orgs.services import unit_by_code
 from people.api import SearchIn
 from people.services import PeopleQuery
@@ -62,6 +63,7 @@ def _people_query(filters: SearchIn) -> PeopleQuery:
 
 @router.get("/statistics", response={200: StatisticsOut, 400: ErrorOut, 403: ErrorOut},
             summary="Count the people in the caller's scope by two dimensions, filtered like the people search (R-9.2, R-9.3)")
+@replica_reads()
 def aggregate(request, filters: Query[StatisticsIn]):
     authz.require(request.user, "reports.view")
     table = statistics.aggregate(request.user, filters.rows, filters.columns, _people_query(filters))
@@ -134,6 +136,7 @@ def _row_out(report, row) -> dict:
 
 @router.get("/standard-forms/{code}", response={200: FormReportOut, 400: ErrorOut, 403: ErrorOut},
             summary="A standard form for a unit subtree on a reference date (R-9.2, R-13.3)")
+@replica_reads()
 def standard_form(request, code: str, params: Query[FormQuery]):
     report = _report(request, code, params)
     return {"form": _form_out(report.form), "unit_id": report.unit_id, "unit_name": report.unit_name, "day": report.day,
@@ -178,6 +181,7 @@ class StaffingOut(Schema):
 
 @router.get("/staffing", response={200: StaffingOut, 400: ErrorOut, 403: ErrorOut},
             summary="Staffing quota and job positions against the people in office, by sub-unit (R-9.2)")
+@replica_reads()
 def staffing_report(request, unit: str = Query("", description="identifier code (by default the top unit of the caller's scope)"),
                     year: int | None = Query(None, ge=2000, le=2100)):
     return staffing.staffing(request.user, _unit(request, unit), year, request=request)

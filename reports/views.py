@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts import authz
 from audit.services import record as audit
+from common.dbrouter import replica_reads
 from common.errors import ServiceError
 from orgs.services import unit_choices
 from people.forms import SearchForm
@@ -34,6 +35,7 @@ def _file(content: bytes, name: str, content_type: str) -> HttpResponse:
 
 @login_required
 @require_safe
+@replica_reads()
 def statistics_page(request):
     """Counts of the people the user may see by two dimensions, filtered like the people list, with drill-down and a chart."""
     authz.require(request.user, "reports.view")
@@ -75,6 +77,7 @@ def _table_file(request, table: statistics.Table, fmt: str) -> HttpResponse:
 
 @login_required
 @require_safe
+@replica_reads()
 def standard_form_page(request):
     """The Ministry's standard form for a unit subtree on a reference date: on screen, as XLSX in the official layout, as PDF."""
     authz.require(request.user, "reports.view")
@@ -106,6 +109,7 @@ def standard_form_page(request):
 
 @login_required
 @require_safe
+@replica_reads()
 def staffing_page(request):
     """Quota (biên chế) against people in office by sub-unit and category, and job positions against their holders."""
     authz.require(request.user, "reports.view")
