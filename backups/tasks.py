@@ -4,9 +4,9 @@ compliance run: each run schedules the next), and the operators' "back up now" a
 import datetime
 
 from django.utils import timezone
-from django_tasks import TaskResultStatus, task, task_backends
-from django_tasks_db import DatabaseBackend
-from django_tasks_db.models import DBTaskResult
+from django_tasks import task
+
+from common.jobs import enqueue_once, waiting_run
 
 NIGHTLY_AT = datetime.time(2, 0)  # local time, after the compliance run at 01:00
 
@@ -29,19 +29,13 @@ def nightly() -> dict:
 
 
 def schedule_nightly(force: bool = False) -> bool:
-    """Have the worker run `nightly` at the next NIGHTLY_AT, unless a run is already waiting (the database backend can tell)."""
-    if not force and waiting_nightly() is not None:
-        return False
-    nightly.using(run_after=next_run()).enqueue()
-    return True
+    """Have the worker run `nightly` at the next NIGHTLY_AT, unless a run is already waiting."""
+    return enqueue_once(nightly, next_run(), force=force)
 
 
 def waiting_nightly() -> datetime.datetime | None:
     """When the waiting nightly run is due, if the backend can tell."""
-    if not isinstance(task_backends[nightly.backend], DatabaseBackend):
-        return None
-    waiting = DBTaskResult.objects.filter(task_path=nightly.module_path, status=TaskResultStatus.READY).order_by("run_after").first()
-    return None if waiting is None else (waiting.run_after or timezone.now())
+    return waiting_run(nightly)
 
 
 @task()

@@ -76,16 +76,38 @@ def _waiting_jobs(due_before: datetime.datetime):
     return DBTaskResult.objects.ready().filter(Q(run_after=get_date_max(), enqueued_at__lte=due_before) | Q(run_after__lte=due_before))
 
 
+def _celery_backend():
+    """The jobs' backend when it is Celery's, whose broker counts the queues; None when the database's table tells."""
+    from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+    from django_tasks_db import DatabaseBackend
+
+    backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
+    if isinstance(backend, DatabaseBackend):
+        return None
+    from common.celery_tasks import CeleryBackend
+
+    return backend if isinstance(backend, CeleryBackend) else None
+
+
 def readiness() -> dict[str, str]:
-    """What keeps the application from serving: the database, and a worker that no longer takes the jobs that are due."""
+    """What keeps the application from serving: the database, and a worker that no longer takes the jobs that are due (on
+    Celery: the broker, and a queue that no worker consumes; the broker does not tell how long a message has waited)."""
     problems = {}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception as exc:  # noqa: BLE001 - any failure of the database makes the application not ready
         return {"database": str(exc)[:300]}
-    now = timezone.now()
-    late = _waiting_jobs(now - WORKER_LAG).count()
+    celery = _celery_backend()
+    if celery is not None:
+        try:
+            queues = celery.broker_queues()
+        except Exception as exc:  # noqa: BLE001 - an unreachable broker takes no job
+            return {"broker": str(exc)[:300]}
+        if idle := [name for name, (_waiting, workers) in queues.items() if not workers]:
+            problems["worker"] = f"no worker consumes the queue {', '.join(idle)}"
+        return problems
+    late = _waiting_jobs(timezone.now() - WORKER_LAG).count()
     if late:
         problems["worker"] = f"{late} jobs due for over {int(WORKER_LAG.total_seconds() // 60)} minutes"
     return problems
@@ -99,7 +121,14 @@ def refresh_gauges() -> None:
     from exchange.models import Packet
 
     now = timezone.now()
-    JOBS_WAITING.set(_waiting_jobs(now).count())
+    celery = _celery_backend()
+    if celery is None:
+        JOBS_WAITING.set(_waiting_jobs(now).count())
+    else:
+        try:
+            JOBS_WAITING.set(sum(waiting for waiting, _workers in celery.broker_queues().values()))
+        except Exception:  # noqa: BLE001 - the other gauges are still worth the scrape
+            JOBS_WAITING.set(float("nan"))
     counts = dict(Packet.objects.values_list("state").annotate(n=Count("pk")).order_by())
     for state, _label in Packet.State.choices:
         SYNC_BACKLOG.labels(state).set(counts.get(state, 0))

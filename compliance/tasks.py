@@ -1,9 +1,9 @@
 import datetime
 
 from django.utils import timezone
-from django_tasks import TaskResultStatus, task, task_backends
-from django_tasks_db import DatabaseBackend
-from django_tasks_db.models import DBTaskResult
+from django_tasks import task
+
+from common.jobs import enqueue_once
 
 DAILY_AT = datetime.time(1, 0)  # local time
 
@@ -34,10 +34,5 @@ def daily() -> dict:
 
 
 def schedule_daily(force: bool = False) -> bool:
-    """Have the worker run `daily` at the next DAILY_AT, unless a run is already waiting (the database backend can tell)."""
-    if not force and isinstance(task_backends[daily.backend], DatabaseBackend):
-        waiting = DBTaskResult.objects.filter(task_path=daily.module_path, status=TaskResultStatus.READY)
-        if waiting.exists():
-            return False
-    daily.using(run_after=next_run()).enqueue()
-    return True
+    """Have the worker run `daily` at the next DAILY_AT, unless a run is already waiting."""
+    return enqueue_once(daily, next_run(), force=force)

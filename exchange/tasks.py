@@ -1,9 +1,8 @@
 import datetime
 
-from django.utils import timezone
-from django_tasks import TaskResultStatus, task, task_backends
-from django_tasks_db import DatabaseBackend
-from django_tasks_db.models import DBTaskResult
+from django_tasks import task
+
+from common.jobs import enqueue_once
 
 
 @task()
@@ -29,10 +28,4 @@ def reconcile(reconciliation_id: int) -> int:
 
 def wake_sender(at: datetime.datetime | None = None) -> bool:
     """Have the worker run the sender (at `at`, or now) unless a run is already waiting for it by then."""
-    at = max(at or timezone.now(), timezone.now())
-    if isinstance(task_backends[send_packets.backend], DatabaseBackend):
-        waiting = DBTaskResult.objects.filter(task_path=send_packets.module_path, status=TaskResultStatus.READY)
-        if waiting.filter(run_after__lte=at).exists() or waiting.filter(run_after__isnull=True).exists():
-            return False
-    send_packets.using(run_after=at).enqueue()
-    return True
+    return enqueue_once(send_packets, at)
