@@ -55,7 +55,7 @@ WAIT = 30
 
 @pytest.fixture(scope="module")
 def worker():
-    """A Celery worker (solo pool) in a thread, consuming this run's queue `default`; the run's queues deleted afterwards."""
+    """A Celery worker (solo pool) in a thread, consuming this run's queue `default`; the run's queues gone afterwards."""
     try:
         with app.connection_for_write(connect_timeout=3) as connection:
             connection.ensure_connection(max_retries=0)
@@ -72,8 +72,9 @@ def worker():
             running.timer.call_repeatedly(0.5, lambda: None)  # its loop wakes this often (else up to 10 s) and sees the stop soon
             yield running
     with app.connection_for_write() as connection:
-        for name in (WORKED + "default", IDLE + "default"):
+        for name in (WORKED + "default", IDLE + "default"):  # Celery names each queue's exchange after it
             connection.default_channel.queue_delete(name)
+            connection.default_channel.exchange_delete(name)
 
 
 class Finished:
