@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from audit.services import client_ip, record
 from common.errors import ServiceError
 from common.text import nfc
+from orgs import services as org_services
 from orgs.models import Unit, UnitVersion
 
 from . import authz
@@ -161,6 +162,63 @@ def create_system_account(actor, *, name: str, unit: Unit, role: Role, written_r
         GrantChange.objects.create(grant=grant, action=GrantChange.Action.GRANT, request=written_request, by=actor)
         record(actor, action, obj=user, unit_id=unit.pk, details={"username": username, "role": role.code}, request=request)
     return user
+
+
+FIRST_ADMIN_ROLE = "doha_admin"
+
+
+def create_first_admin(*, username: str, last_name: str = "", first_name: str = "", email: str = "", unit_code: str = "",
+                       unit_name: str = "", unit_kind: str = "PROVINCE_COMMITTEE", unit_level: str = "PROVINCE",
+                       since: datetime.date | None = None, decision_number: str = "", password: str | None = None
+                       ) -> tuple[User, str, Unit, bool]:
+    """The first Sở Nội vụ administrator of a new database (`manage.py create_admin`): permissions come only from role grants
+    over units, so the account gets the administrator role over the root of the tree with its subtree. An empty tree gets its
+    root first, as a one-step reorganization plan like every other change of the tree; otherwise `unit_code` names the
+    existing unit. The password is generated unless given, and must be changed at the first login.
+    Returns the account, its password, the unit and whether the unit was created; audited as accounts.create_admin."""
+    action = "accounts.create_admin"
+    today = timezone.localdate()
+    since = since or today
+    # Every check before the writes, so the audited refusal is not rolled back with them.
+    username = _clean_username(None, username, action)
+    role = Role.objects.filter(code=FIRST_ADMIN_ROLE).first()
+    if role is None:
+        _refuse(None, action, _("The roles are not loaded: run manage.py load_roles first."), "role")
+    code = nfc(unit_code).upper()
+    version = UnitVersion.objects.filter(code=code, valid_to__isnull=True).select_related("unit").first() if code else None
+    unit = version.unit if version else None
+    created = unit is None
+    if created and Unit.objects.exists():
+        _refuse(None, action, _("No active unit has the code or id “%(ref)s”.") % {"ref": code} if code else
+                _("The organization tree already has units: name the administrator's unit by its identifier code."), "unit_code")
+    if created and not nfc(unit_name):
+        _refuse(None, action, _("The organization tree is empty: give the name of its root unit."), "unit_name")
+    if created and since > today:
+        _refuse(None, action, _("The root unit cannot be dated in the future."), "since")
+    user = User(username=username, last_name=nfc(last_name), first_name=nfc(first_name), email=email.strip(),
+                kind=User.Kind.PERSONAL, must_change_password=True)
+    if password is None:
+        password = generate_password()
+    else:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            _refuse(None, action, " ".join(exc.messages), "password")
+    with transaction.atomic():
+        if created:
+            plan = org_services.change_tree("create", {"name": unit_name, "code": code, "kind": unit_kind, "level": unit_level},
+                                    effective_date=since, user=None, title="Đơn vị gốc của cây tổ chức",
+                                    decision_number=decision_number, today=today)
+            unit = UnitVersion.objects.get(step__plan=plan, valid_to__isnull=True).unit
+        user.unit = unit
+        user.set_password(password)
+        user.save()
+        grant = RoleGrant.objects.create(user=user, role=role, unit=unit, include_subtree=True, valid_from=today)
+        GrantChange.objects.create(grant=grant, action=GrantChange.Action.GRANT,
+                                   details={"role": role.code, "unit": unit.pk, "bootstrap": True})
+        record(None, action, obj=user, unit_id=unit.pk,
+               details={"username": username, "role": role.code, "grant": grant.pk, "unit_created": created})
+    return user, password, unit, created
 
 
 def record_written_request(actor, *, document_number: str, document_date: datetime.date, scan, summary: str = "") -> WrittenRequest:
