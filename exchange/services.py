@@ -171,10 +171,6 @@ def next_due() -> datetime.datetime | None:
 
 # ---- status ----
 
-def _latest_packet(field: str):
-    return Subquery(Packet.objects.filter(person_id=OuterRef("pk")).order_by("-number").values(field)[:1])
-
-
 def record_status(person: Person) -> Packet | None:
     """The person's latest packet: where their last signed version stands with the national database."""
     return person.packets.order_by("-number").first()
@@ -189,13 +185,21 @@ def unit_status(user, unit_id: int | None = None) -> dict:
     people = scope.filter(Person.objects.exclude(status__in=Person.CLOSED).filter(version__gt=0))
     if unit_id is not None:
         people = people.filter(unit_id__in=subtree_ids([unit_id], authz.tree_children(user, timezone.localdate())))
-    rows = people.annotate(sync=_latest_packet("state")).values("unit_id", "sync").annotate(n=Count("pk")).order_by()
+    # Each person's latest packet is the one no later packet of theirs follows: an anti-join the database hashes, where a
+    # subquery per person took half a second at 100,000 people. Those with no packet are the rest of their unit.
+    latest = (Packet.objects.filter(person__in=people).exclude(Exists(Packet.objects.filter(person_id=OuterRef("person_id"),
+                                                                                             number__gt=OuterRef("number"))))
+              .values_list("person__unit_id", "state").annotate(n=Count("pk")).order_by())
     totals: dict[str, int] = {}
     by_unit: dict[int, dict[str, int]] = {}
-    for row in rows:
-        state = row["sync"] or NOT_QUEUED
-        totals[state] = totals.get(state, 0) + row["n"]
-        by_unit.setdefault(row["unit_id"], {})[state] = row["n"]
+    for unit, state, n in latest:
+        totals[state] = totals.get(state, 0) + n
+        by_unit.setdefault(unit, {})[state] = n
+    for unit, n in people.values_list("unit_id").annotate(n=Count("pk")).order_by():
+        missing = n - sum(by_unit.get(unit, {}).values())
+        if missing:
+            totals[NOT_QUEUED] = totals.get(NOT_QUEUED, 0) + missing
+            by_unit.setdefault(unit, {})[NOT_QUEUED] = missing
     return {"totals": totals, "units": by_unit}
 
 

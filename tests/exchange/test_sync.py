@@ -289,6 +289,17 @@ def test_sync_status_per_record_and_per_unit_R_18_4(person, head, signer, admin_
     assert services.record_status(rejected.person).state == State.REJECTED
 
 
+def test_sync_status_counts_each_person_once_by_their_latest_packet_R_18_4(person, head, signer, admin_user, national):
+    staff(2, admin_user)
+    sign_all(head, signer)
+    services.send_all()
+    change_set = people.submit(person.account, people.edit_sections(person.account, person, {"contacts": {**RECORD["contacts"], "phone": "0911222333"}}))
+    approvals.approve(head, [approvals.Item(Person.objects.get(pk=person.pk), change_set).token], signer)  # version 2, not sent yet
+    staff(1, admin_user, start=50)  # approved, not signed yet: nothing queued for them
+    assert services.unit_status(admin_user)["totals"] == {"acknowledged": 2, "pending": 1, "not_queued": 1}
+    assert services.sync_summary(head, unit("000.00.01.H19").pk) == {"acknowledged": 2, "waiting": 1, "stuck": 0}
+
+
 def test_the_dashboard_shows_the_units_sync_to_those_who_see_it_R_18_4(client, head, signer, admin_user, viewer, national):
     staff(3, admin_user)
     sign_all(head, signer)
