@@ -429,6 +429,7 @@ def people_search(user, target: int, limit_ms: int = 50) -> list[tuple]:
                  statistics.median(orm_ms), p95(orm_ms), p95(orm_ms) < limit_ms))
     rows.append(("same name search in raw SQL (LIKE, first page + count)", "", statistics.median(raw_ms), p95(raw_ms), None))
     rows.append(("people search / raw SQL (median ratio)", "", statistics.median(orm_ms) / statistics.median(raw_ms), None, None))
+    rows.append(("people search / raw SQL (p95 ratio)", "≤ 2×", p95(orm_ms) / p95(raw_ms), None, p95(orm_ms) <= 2 * p95(raw_ms)))
 
     root = UnitVersion.objects.get(valid_to__isnull=True, parent__isnull=True).unit_id
     tops = list(UnitVersion.objects.filter(valid_to__isnull=True, parent_id=root).order_by("code").values_list("unit_id", flat=True)[:10])
