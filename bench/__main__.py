@@ -155,6 +155,7 @@ def main() -> None:
     parser.add_argument("--national", action="store_true",
                         help=f"{NATIONAL_PEOPLE:,} people in a database of their own (BENCH_NATIONAL_DATABASE_URL): the national-scale "
                              "search and count figures")
+    parser.add_argument("--national-people", type=int, default=NATIONAL_PEOPLE, help="with --national: build this many instead")
     args = parser.parse_args()
 
     if args.national:
@@ -187,11 +188,11 @@ def main() -> None:
         rows.append(("build the synthetic tree (one plan)", f"{args.units} units", (time.perf_counter() - start) * 1000, None, None))
     units = Unit.objects.count()
     if args.national:
-        rows += national_people(NATIONAL_PEOPLE)
+        rows += national_people(args.national_people)
         user = bench_user()
-        rows += people_search(user, NATIONAL_PEOPLE, limit_ms=300)
+        rows += people_search(user, args.national_people, limit_ms=300)
         rows += use_of_data(user)
-        report(rows, connection.vendor, units, section=f"National scale: {NATIONAL_PEOPLE:,} people")
+        report(rows, connection.vendor, units, section=f"National scale: {args.national_people:,} people")
         return
     if args.only == "export":
         report(people_export(bench_user()), connection.vendor, units, write=False)
@@ -436,11 +437,30 @@ def people_search(user, target: int, limit_ms: int = 50) -> list[tuple]:
     filtered = [PeopleQuery(unit_id=unit, category=category) for unit in tops for category in ("CC", "VC")]
     filtered += [PeopleQuery(age_from=low, age_to=low + 9, gender=gender) for low in (25, 35, 45, 55) for gender in ("1", "2")]
     filtered += [PeopleQuery(text="nguyen", unit_id=unit, category="VC") for unit in tops[:4]]
-    for query in filtered:
+    def sql_of(query: PeopleQuery) -> tuple[tuple, tuple]:
+        """The page's and the count's SQL as the application sends them (scope and filters resolved)."""
+        found = search_people(user, query)
+        count_sql, count_params = found.order_by().values("pk").query.sql_with_params()
+        return found[:50].query.sql_with_params(), (f"SELECT count(*) FROM ({count_sql}) found", count_params)
+
+    def raw_filtered(statements):
+        with connection.cursor() as cursor:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                cursor.fetchall()
+
+    statements = [sql_of(query) for query in filtered]
+    for query, sql in zip(filtered, statements, strict=True):
         page(query)
+        raw_filtered(sql)
     filtered_ms = [timed(lambda query=query: page(query), 1)[0] for query in filtered]
+    raw_filtered_ms = [timed(lambda sql=sql: raw_filtered(sql), 1)[0] for sql in statements]
     rows.append((f"filtered people search: unit subtree + category, age band + sex ({len(filtered)} searches)", f"p95 < {limit_ms} ms",
                  statistics.median(filtered_ms), p95(filtered_ms), p95(filtered_ms) < limit_ms))
+    rows.append(("same filtered searches in raw SQL (the application's SQL, first page + count)", "", statistics.median(raw_filtered_ms),
+                 p95(raw_filtered_ms), None))
+    rows.append(("filtered search / raw SQL (p95 ratio)", "≤ 2×", p95(filtered_ms) / p95(raw_filtered_ms), None,
+                 p95(filtered_ms) <= 2 * p95(raw_filtered_ms)))
     return rows
 
 
