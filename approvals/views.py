@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts import authz
 from audit.services import record as audit
 from common.errors import ServiceError
+from common.text import as_id
 from orgs.services import unit_choices, versions_on
 from people import services as people
 from people.models import ChangeSet
@@ -38,7 +39,7 @@ def _selection(request, day):
     data = request.POST if request.method == "POST" else request.GET
     listing = "unsigned" if data.get("list") == "unsigned" else "changes"
     unit = data.get("unit", "")
-    unit_ids = {int(unit)} if unit.isdigit() and len(unit) < 19 else None
+    unit_ids = {as_id(unit)} if as_id(unit) is not None else None
     changes = services.pending_changes(request.user, day, unit_ids)
     unsigned = services.unsigned_people(request.user, day, unit_ids)
     return (unit_ids, listing, changes, unsigned) if listing == "changes" else (unit_ids, listing, changes.none(), unsigned)

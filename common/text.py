@@ -19,6 +19,14 @@ def clean_json(value):
     return value
 
 
+def as_id(value) -> int | None:
+    """A database id (or any positive number kept in a bigint) typed as text; None for anything else. str.isdigit alone also
+    accepts "¹" and other digits int() refuses, and numbers no bigint holds."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None
+
+
 def nfc(value: str | None) -> str:
     """Normalize free text to NFC and trim it, as every stored text must be."""
     return unicodedata.normalize("NFC", clean_text(value or "")).strip()

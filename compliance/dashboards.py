@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from accounts import authz
 from approvals.models import Rejection, VersionSignature
 from common.errors import ServiceError
+from common.text import as_id
 from orgs.services import children_map, subtree_ids, unit_by_code, versions_on
 from people.models import ChangeSet, Person
 
@@ -31,7 +32,7 @@ def unit_for(user, ref: str) -> int:
     today = timezone.localdate()
     ref = (ref or "").strip()
     if ref:
-        unit_id = int(ref) if ref.isdigit() else unit_by_code(ref).pk
+        unit_id = as_id(ref) or unit_by_code(ref).pk
         authz.require(user, "reports.view", unit_id)
         if not versions_on(today).filter(unit_id=unit_id).exists():
             raise ServiceError(_("No active unit has the code or id “%(ref)s”.") % {"ref": ref}, "unit")

@@ -13,6 +13,7 @@ from accounts import authz
 from common import charts as charts_svg
 from common.dbrouter import replica_reads
 from common.errors import ServiceError
+from common.text import as_id
 from exchange import services as exchange
 from orgs.services import versions_on
 
@@ -84,7 +85,7 @@ def calendar_page(request):
     if not authz.can(request.user, "org.view"):
         raise PermissionDenied(_("You are not allowed to do this for this unit."))
     year = request.GET.get("year", "")
-    year = min(max(int(year), 2000), 2100) if year.isdigit() else timezone.localdate().year
+    year = min(max(as_id(year), 2000), 2100) if as_id(year) is not None else timezone.localdate().year
     return _calendar_page(request, year, OverrideForm())
 
 

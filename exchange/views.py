@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import authz
 from common.errors import ServiceError
+from common.text import as_id
 from movements.models import Arrival
 from orgs.services import unit_choices, versions_on
 
@@ -70,7 +71,7 @@ def _operate(request, action, success, back: str = "exchange:status", *args):
 
 
 def _packet_ids(request) -> list[int]:
-    return [int(value) for value in request.POST.getlist("packets") if value.isdigit()]
+    return [as_id(value) for value in request.POST.getlist("packets") if as_id(value) is not None]
 
 
 @login_required
@@ -129,7 +130,7 @@ def reconciliation_page(request, pk):
 def reconciliation_resend(request, pk):
     services.require_operator(request.user, "exchange.resend", request)
     reconciliation = get_object_or_404(Reconciliation, pk=pk)
-    chosen = [int(v) for v in request.POST.getlist("differences") if v.isdigit()] if request.POST.get("chosen") else None
+    chosen = [as_id(v) for v in request.POST.getlist("differences") if as_id(v) is not None] if request.POST.get("chosen") else None
     if chosen == []:
         messages.error(request, _("Differences: choose at least one record to send again."))
         return redirect("exchange:reconciliation", pk)

@@ -21,7 +21,7 @@ from audit.services import record as audit
 from audit.services import record_refusal, refuse
 from common.errors import ServiceError
 from common.links import public_url
-from common.text import nfc
+from common.text import as_id, nfc
 from compliance.reminders import Holders
 from compliance.services import refresh_inspection_soon
 from compliance.workdays import add_working_days
@@ -122,7 +122,7 @@ def filtered(user, *, unit: str = "", state: str = "", area: str = "", today: da
     found = visible(user)
     ref = (unit or "").strip()
     if ref:
-        unit_id = int(ref) if ref.isdigit() else unit_by_code(ref).pk
+        unit_id = as_id(ref) or unit_by_code(ref).pk
         found = found.filter(unit_id__in=subtree_unit_ids(unit_id, today))
     if state == "overdue":
         found = found.filter(state=Inspection.State.OPEN, answer_due_on__lt=today)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import authz
 from catalogs.services import entries
 from common.errors import ServiceError
+from common.text import as_id
 
 from .form import Section
 from .models import Person
@@ -76,9 +77,9 @@ def submitted_value(sec: Section, bound):
 def show_error(bound, sec: Section, exc) -> None:
     """Put a service error beside the field it names ("section.field" or "section.row.field")."""
     parts = (exc.field or "").split(".")
-    if sec.repeating and len(parts) == 3 and parts[1].isdigit():
+    if sec.repeating and len(parts) == 3 and as_id(parts[1]) is not None:
         kept = [form for form in bound.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
-        index = int(parts[1])
+        index = as_id(parts[1])
         if index < len(kept) and parts[2] in kept[index].fields:
             kept[index].add_error(parts[2], str(exc))
             return

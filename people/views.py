@@ -17,6 +17,7 @@ from approvals.forms import RejectForm
 from audit.services import record as audit
 from common.dbrouter import replica_reads
 from common.errors import ServiceError
+from common.text import as_id
 from orgs.services import unit_choices, versions_on
 from reports.columns import cleared_columns
 
@@ -124,7 +125,7 @@ def person_detail(request, pk):
     on = _day(request.GET.get("on"))
     number = request.GET.get("version")
     try:
-        record, shown_number = services.read_record(request.user, person, number=int(number) if number and number.isdigit() else None,
+        record, shown_number = services.read_record(request.user, person, number=as_id(number),
                                                     on=on, request=request)
     except ServiceError as exc:
         raise Http404(exc.message) from exc

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from audit.services import record as audit
 from common.errors import ServiceError
+from common.text import as_id
 from orgs.models import Unit
 from people import services as people
 from people.printing import resume_pdf
@@ -55,8 +56,8 @@ PARAM_LABELS = {"person_id": gettext_lazy("Person"), "unit_id": gettext_lazy("Un
 
 def _id(params: dict, name: str) -> int:
     value = params.get(name)
-    if isinstance(value, str) and value.isdigit() and len(value) < 19:
-        value = int(value)
+    if isinstance(value, str):
+        value = as_id(value)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
         raise ServiceError(_("%(field)s: choose what is signed.") % {"field": PARAM_LABELS[name]}, name)
     return value

@@ -28,6 +28,7 @@ from audit.services import record as audit
 from audit.services import record_refusal
 from common.crypto import blind_index
 from common.errors import ServiceError
+from common.text import as_id
 from orgs.services import versions_on
 from people.forms import SearchForm, search_query
 from people.models import Person
@@ -294,8 +295,8 @@ def describe_filters(filters: dict[str, list[str]], names: CatalogNames | None =
     parts = []
     for name, values in filters.items():
         if name == "unit":
-            units = dict(versions_on(timezone.localdate()).filter(unit_id__in=[v for v in values if v.isdigit()]).values_list("unit_id", "name"))
-            parts.append(f"{_('Unit')}: {', '.join(units.get(int(v), v) if v.isdigit() else v for v in values)}")
+            units = dict(versions_on(timezone.localdate()).filter(unit_id__in=[as_id(v) for v in values if as_id(v)]).values_list("unit_id", "name"))
+            parts.append(f"{_('Unit')}: {', '.join(units.get(as_id(v), v) for v in values)}")
             continue
         catalog = SearchForm.CATALOGS.get(name)
         shown = [names.name(catalog, v) if catalog else choices.get(name, {}).get(v, v) for v in values]

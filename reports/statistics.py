@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts import authz
 from common.errors import ServiceError
+from common.text import as_id
 from orgs.services import subtree_ids, versions_on
 from people import services as people
 from people.models import Person
@@ -130,8 +131,8 @@ def _labels(name: str, values, day) -> list[tuple[str, str]]:
     dimension = DIMENSIONS[name]
     names = people.CatalogNames()
     if name == "unit":
-        unit_names = dict(versions_on(day).filter(unit_id__in=[int(v) for v in values if v.isdigit()]).values_list("unit_id", "name"))
-        labelled = [(v, unit_names.get(int(v), v) if v.isdigit() else v) for v in values]
+        unit_names = dict(versions_on(day).filter(unit_id__in=[as_id(v) for v in values if as_id(v)]).values_list("unit_id", "name"))
+        labelled = [(v, unit_names.get(as_id(v), v)) for v in values]
     elif name == "age_band":
         order = [label for _l, _h, label in AGE_BANDS]
         return [(v, v or _("unknown")) for v in sorted(values, key=lambda v: order.index(v) if v in order else len(order))]

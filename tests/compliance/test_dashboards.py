@@ -72,3 +72,6 @@ def test_the_dashboard_api_R_16_5(client, person, admin_user, viewer):
     data = client.get("/api/v1/dashboard", {"unit": "000.00.00.H19"}).json()
     assert data["totals"]["working"] == 1 and {row["code"] for row in data["children"]} >= {FINANCE, "000.00.02.H19"}
     assert client.get("/api/v1/dashboard", {"unit": "nope"}).status_code == 400
+    for odd in ("¹", "٣٣", "9" * 30):  # digits int() refuses or reads, numbers no id holds: refused, never a crash
+        answer = client.get("/api/v1/dashboard", {"unit": odd})
+        assert answer.status_code in (400, 403) and "detail" in answer.json()
