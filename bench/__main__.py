@@ -634,7 +634,7 @@ def report(rows, vendor: str, units: int, write: bool = True, section: str = "")
         for part in path.read_text(encoding="utf-8").split("\n## ")[1:]:
             title, _, body = part.partition("\n")
             sections[title.strip()] = body.strip()
-    sections[section] = f"Measured {datetime.datetime.now():%Y-%m-%d %H:%M} on {machine}.\n\n{table}"
+    sections[section] = f"Measured {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} on {machine}.\n\n{table}"
     body = "\n\n".join(f"## {title}\n\n{text}" for title, text in sections.items())
     path.write_text(f"# Benchmark results\n\n`make bench` (province) and `make bench BENCH_ARGS=--national`.\n\n{body}\n", encoding="utf-8")
 
