@@ -39,7 +39,7 @@ def _selection(request, day):
     data = request.POST if request.method == "POST" else request.GET
     listing = "unsigned" if data.get("list") == "unsigned" else "changes"
     unit = data.get("unit", "")
-    unit_ids = {as_id(unit)} if as_id(unit) is not None else None
+    unit_ids = None if (unit_id := as_id(unit)) is None else {unit_id}
     changes = services.pending_changes(request.user, day, unit_ids)
     unsigned = services.unsigned_people(request.user, day, unit_ids)
     return (unit_ids, listing, changes, unsigned) if listing == "changes" else (unit_ids, listing, changes.none(), unsigned)

@@ -85,7 +85,7 @@ def calendar_page(request):
     if not authz.can(request.user, "org.view"):
         raise PermissionDenied(_("You are not allowed to do this for this unit."))
     year = request.GET.get("year", "")
-    year = min(max(as_id(year), 2000), 2100) if as_id(year) is not None else timezone.localdate().year
+    year = timezone.localdate().year if (typed := as_id(year)) is None else min(max(typed, 2000), 2100)
     return _calendar_page(request, year, OverrideForm())
 
 

@@ -71,7 +71,7 @@ def _operate(request, action, success, back: str = "exchange:status", *args):
 
 
 def _packet_ids(request) -> list[int]:
-    return [as_id(value) for value in request.POST.getlist("packets") if as_id(value) is not None]
+    return [pk for value in request.POST.getlist("packets") if (pk := as_id(value)) is not None]
 
 
 @login_required
@@ -130,7 +130,7 @@ def reconciliation_page(request, pk):
 def reconciliation_resend(request, pk):
     services.require_operator(request.user, "exchange.resend", request)
     reconciliation = get_object_or_404(Reconciliation, pk=pk)
-    chosen = [as_id(v) for v in request.POST.getlist("differences") if as_id(v) is not None] if request.POST.get("chosen") else None
+    chosen = [pk for v in request.POST.getlist("differences") if (pk := as_id(v)) is not None] if request.POST.get("chosen") else None
     if chosen == []:
         messages.error(request, _("Differences: choose at least one record to send again."))
         return redirect("exchange:reconciliation", pk)

@@ -295,7 +295,7 @@ def describe_filters(filters: dict[str, list[str]], names: CatalogNames | None =
     parts = []
     for name, values in filters.items():
         if name == "unit":
-            units = dict(versions_on(timezone.localdate()).filter(unit_id__in=[as_id(v) for v in values if as_id(v)]).values_list("unit_id", "name"))
+            units = dict(versions_on(timezone.localdate()).filter(unit_id__in=[pk for v in values if (pk := as_id(v))]).values_list("unit_id", "name"))
             parts.append(f"{_('Unit')}: {', '.join(units.get(as_id(v), v) for v in values)}")
             continue
         catalog = SearchForm.CATALOGS.get(name)

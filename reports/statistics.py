@@ -131,7 +131,7 @@ def _labels(name: str, values, day) -> list[tuple[str, str]]:
     dimension = DIMENSIONS[name]
     names = people.CatalogNames()
     if name == "unit":
-        unit_names = dict(versions_on(day).filter(unit_id__in=[as_id(v) for v in values if as_id(v)]).values_list("unit_id", "name"))
+        unit_names = dict(versions_on(day).filter(unit_id__in=[pk for v in values if (pk := as_id(v))]).values_list("unit_id", "name"))
         labelled = [(v, unit_names.get(as_id(v), v)) for v in values]
     elif name == "age_band":
         order = [label for _l, _h, label in AGE_BANDS]
